@@ -1,0 +1,174 @@
+"""Writes of enrollments: take a recording of the owner, turn it into a voiceprint.
+
+Same job rules as chunks: a conditional UPDATE claims the row, a bad recording is rejected with
+a reason the owner can act on, other errors retry a bounded number of times. When a voiceprint
+becomes ready, the owner's chunks that were waiting for one are queued.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from chunks.services import chunk_requeue_waiting
+from enrollment.models import Enrollment
+from selective_speaker.audio_files import (
+    StorageUnavailable,
+    audio_extension,
+    check_audio,
+    check_upload_size,
+    file_sha256,
+    read_stored_audio,
+    storage_errors,
+)
+from selective_speaker.json_values import json_safe
+from selective_speaker.speech.types import SpeechError
+from selective_speaker.speech_config import speech_config, speech_engine
+
+log = logging.getLogger(__name__)
+
+ERROR_MAX_CHARS = 1000
+
+
+def enrollment_create(*, user, audio_file: File, phrase_text: str = "") -> Enrollment:
+    """Store an enrollment recording and queue the voiceprint job.
+
+    Raises UploadTooLarge (413), ValidationError on `audio` (400) or StorageUnavailable (503);
+    nothing is stored in those cases.
+    """
+    check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
+    info = check_audio(audio_file, max_duration_ms=settings.MAX_ENROLL_SECONDS * 1000)
+    enrollment = Enrollment(
+        user=user,
+        audio_sha256=file_sha256(audio_file),
+        phrase_text=(phrase_text or "").strip(),
+        duration_ms=info.duration_ms,
+    )
+    try:
+        enrollment.audio.save(f"audio.{audio_extension(info)}", audio_file, save=False)
+    except storage_errors() as exc:
+        log.exception("storing the audio of an enrollment failed")
+        raise StorageUnavailable(str(exc)) from exc
+    try:
+        with transaction.atomic():
+            enrollment.save()
+            transaction.on_commit(functools.partial(_enqueue_processing, enrollment.id), robust=True)
+    except BaseException:
+        enrollment.audio.delete(save=False)
+        raise
+    return enrollment
+
+
+def enrollment_process(*, enrollment: Enrollment) -> Enrollment | None:
+    """Compute the voiceprint of a pending enrollment; None if it was not claimable."""
+    claimed_at = timezone.now()
+    claimed = (
+        Enrollment.objects.filter(id=enrollment.id)
+        .filter(Q(status=Enrollment.Status.PENDING) | _stale_processing(claimed_at))
+        .update(status=Enrollment.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=claimed_at)
+    )
+    if claimed != 1:
+        log.info("enrollment %s is not pending; nothing to do", enrollment.id)
+        return None
+    enrollment.refresh_from_db()
+    if enrollment.attempts > settings.JOB_MAX_ATTEMPTS:
+        _reject(enrollment, claimed_at, f"processing did not finish after {enrollment.attempts - 1} attempts")
+        return enrollment
+    try:
+        audio = read_stored_audio(enrollment.audio, max_duration_ms=speech_config().enroll_max_duration_ms)
+        result = speech_engine().enroll(audio, phrase_text=enrollment.phrase_text or None)
+    except SpeechError as exc:
+        if not exc.permanent:
+            return _retry_or_reject(enrollment, claimed_at, exc)
+        _reject(enrollment, claimed_at, exc.reason)
+        return enrollment
+    except Exception as exc:
+        return _retry_or_reject(enrollment, claimed_at, exc)
+    fields = {
+        "status": Enrollment.Status.READY,
+        "error": "",
+        "voiceprint": Enrollment.voiceprint_bytes(result.voiceprint),
+        "voiceprint_dim": int(result.voiceprint.size),
+        "speech_ms": result.speech_ms,
+        "window_count": result.window_count,
+        "consistency": json_safe(result.consistency),
+        "transcript": result.transcript,
+        "edit_distance": result.edit_distance,
+        "model_id": result.model_id[:128],
+        "duration_ms": result.duration_ms,
+        "timings": json_safe(result.timings),
+        "processed_at": timezone.now(),
+    }
+    with transaction.atomic():
+        if _held(enrollment, claimed_at).update(**fields) != 1:
+            log.warning("enrollment %s was taken over by another job; its result is dropped", enrollment.id)
+            return None
+        transaction.on_commit(functools.partial(chunk_requeue_waiting, user=enrollment.user), robust=True)
+    for name, value in fields.items():
+        setattr(enrollment, name, value)
+    return enrollment
+
+
+def enrollment_recompute_voiceprint(*, enrollment: Enrollment) -> bool:
+    """Queue the voiceprint job again (e.g. after a model change); False if the enrollment is
+    being processed right now. ValidationError when its recording is no longer kept."""
+    if not enrollment.audio:
+        raise ValidationError("the enrollment's recording is no longer kept; record a new enrollment")
+    now = timezone.now()
+    with transaction.atomic():
+        queued = (
+            Enrollment.objects.filter(id=enrollment.id)
+            .filter(~Q(status=Enrollment.Status.PROCESSING) | _stale_processing(now))
+            .update(status=Enrollment.Status.PENDING, attempts=0, error="", claimed_at=None)
+        )
+        if queued == 1:
+            transaction.on_commit(functools.partial(_enqueue_processing, enrollment.id), robust=True)
+    if queued == 1:
+        enrollment.status, enrollment.attempts, enrollment.error = Enrollment.Status.PENDING, 0, ""
+    return queued == 1
+
+
+def _stale_processing(now: datetime) -> Q:
+    return Q(status=Enrollment.Status.PROCESSING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
+
+
+def _held(enrollment: Enrollment, claimed_at: datetime):
+    return Enrollment.objects.filter(id=enrollment.id, status=Enrollment.Status.PROCESSING, claimed_at=claimed_at)
+
+
+def _reject(enrollment: Enrollment, claimed_at: datetime, reason: str) -> None:
+    reason = reason[:ERROR_MAX_CHARS]
+    now = timezone.now()
+    _held(enrollment, claimed_at).update(status=Enrollment.Status.REJECTED, error=reason, processed_at=now)
+    enrollment.status, enrollment.error, enrollment.processed_at = Enrollment.Status.REJECTED, reason, now
+    log.info("enrollment %s rejected: %s", enrollment.id, reason)
+
+
+def _retry_or_reject(enrollment: Enrollment, claimed_at: datetime, exc: Exception) -> Enrollment:
+    reason = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    if enrollment.attempts >= settings.JOB_MAX_ATTEMPTS:
+        _reject(enrollment, claimed_at, f"gave up after {enrollment.attempts} attempts: {reason}")
+        return enrollment
+    log.warning("enrollment %s attempt %s failed, will retry: %s", enrollment.id, enrollment.attempts, reason)
+    _held(enrollment, claimed_at).update(
+        status=Enrollment.Status.PENDING, error=f"attempt {enrollment.attempts} failed: {reason}"[:ERROR_MAX_CHARS]
+    )
+    raise exc
+
+
+def _enqueue_processing(enrollment_id: int) -> None:
+    async_task(
+        "enrollment.tasks.process_enrollment",
+        enrollment_id,
+        task_name=f"process-enrollment-{enrollment_id}",
+        group="process_enrollment",
+    )

@@ -1,0 +1,14 @@
+"""django-q2 entry points for enrollments: load by id, call a service. No logic here."""
+
+from __future__ import annotations
+
+from enrollment.models import Enrollment
+from enrollment.services import enrollment_process
+
+
+def process_enrollment(enrollment_id: int) -> str:
+    enrollment = Enrollment.objects.filter(id=enrollment_id).first()
+    if enrollment is None:
+        return "gone"
+    processed = enrollment_process(enrollment=enrollment)
+    return "skipped" if processed is None else processed.status

@@ -1,0 +1,1 @@
+"""Building blocks shared by the apps' DRF APIs: error bodies, fields, pagination."""

@@ -1,0 +1,147 @@
+"""Audio files: the checks every upload goes through before anything is stored, and reading a
+stored file back for the worker.
+
+Enrollment and chunk ingest share the checks: a size limit (413), a checksum for deduplication,
+and a full decode with the speech engine's decoder so that garbage, empty, truncated or
+over-long audio is refused with a readable reason on the `audio` field (400).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db.models.fields.files import FieldFile
+
+from selective_speaker.speech.audio import AudioInfo, decode_audio
+from selective_speaker.speech.types import AudioError
+
+# What PyAV calls a container → the extension the stored file gets (never the client's).
+CONTAINER_EXTENSIONS = {
+    "wav": "wav",
+    "flac": "flac",
+    "ogg": "ogg",
+    "mp3": "mp3",
+    "mov,mp4,m4a,3gp,3g2,mj2": "m4a",
+    "matroska,webm": "webm",
+    "aac": "aac",
+    "caf": "caf",
+    "aiff": "aiff",
+    "amr": "amr",
+}
+
+
+class UploadTooLarge(Exception):
+    """The upload is bigger than the configured limit (HTTP 413)."""
+
+    def __init__(self, *, size: int, limit: int):
+        self.size = size
+        self.limit = limit
+        super().__init__(f"the file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+
+
+class StorageUnavailable(Exception):
+    """The file store refused the upload; nothing was kept and the client may retry (HTTP 503)."""
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the storage backend failed, not our code."""
+    errors: list[type[BaseException]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # S3 support not installed
+        pass
+    else:
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
+
+
+def check_upload_size(upload: File, *, max_bytes: int) -> None:
+    if upload.size is not None and upload.size > max_bytes:
+        raise UploadTooLarge(size=upload.size, limit=max_bytes)
+
+
+def file_sha256(upload: File) -> str:
+    digest = hashlib.sha256()
+    for block in upload.chunks():
+        digest.update(block)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def check_audio(upload: File, *, max_duration_ms: int) -> AudioInfo:
+    """Decode the whole upload; ValidationError on `audio` with the decoder's reason."""
+    if not upload.size:
+        raise ValidationError({"audio": "the file is empty"}, code="invalid_audio")
+    if hasattr(upload, "temporary_file_path"):
+        source = upload.temporary_file_path()
+    else:
+        source = getattr(upload, "file", upload)
+    try:
+        _check_wav_complete(upload)
+        _, info = decode_audio(source, max_duration_ms=max_duration_ms)
+    except AudioError as exc:
+        raise ValidationError({"audio": exc.reason}, code="invalid_audio") from exc
+    finally:
+        upload.seek(0)
+    return info
+
+
+# Streaming writers leave these in the data chunk's size while recording.
+_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF)
+_WAV_TOLERANCE_S = 0.25
+
+
+def _check_wav_complete(upload: File) -> None:
+    """AudioError when a WAV's data chunk declares more bytes than the file holds.
+
+    FFmpeg derives a WAV's duration from the file size, so the decoder alone cannot tell a
+    cut-off upload from a short recording.
+    """
+    upload.seek(0)
+    head = upload.read(65536)
+    upload.seek(0)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    offset, byte_rate = 12, 0
+    while offset + 8 <= len(head):
+        chunk_id, size = head[offset : offset + 4], struct.unpack("<I", head[offset + 4 : offset + 8])[0]
+        if chunk_id == b"fmt " and offset + 20 <= len(head):
+            byte_rate = struct.unpack("<I", head[offset + 16 : offset + 20])[0]
+        if chunk_id == b"data":
+            if size in _UNKNOWN_WAV_SIZES or not byte_rate:
+                return
+            available = upload.size - (offset + 8)
+            if available < size - byte_rate * _WAV_TOLERANCE_S:
+                raise AudioError(
+                    f"the file is truncated: it declares {size / byte_rate:.1f} s "
+                    f"but holds {max(available, 0) / byte_rate:.1f} s"
+                )
+            return
+        offset += 8 + size + (size & 1)
+
+
+def audio_extension(info: AudioInfo) -> str:
+    """The stored file's extension, from what the decoder found (the client's name is not trusted)."""
+    known = CONTAINER_EXTENSIONS.get(info.container)
+    if known:
+        return known
+    first = re.sub(r"[^a-z0-9]", "", info.container.split(",")[0].lower())[:8]
+    return first or "bin"
+
+
+def read_stored_audio(stored: FieldFile, *, max_duration_ms: int) -> np.ndarray:
+    """Decode a stored upload to 16 kHz mono. AudioError (permanent) when the file is gone or
+    unusable; storage outages raise the backend's own (transient) errors."""
+    if not stored or not stored.storage.exists(stored.name):
+        raise AudioError("the audio file is missing from storage")
+    try:
+        source = stored.path  # local storage: let FFmpeg read the file itself
+    except NotImplementedError:
+        with stored.open("rb") as handle:
+            source = handle.read()
+    return decode_audio(source, max_duration_ms=max_duration_ms)[0]

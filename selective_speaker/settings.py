@@ -1,0 +1,364 @@
+"""Django settings: one module, every value from the environment with a sane default.
+
+The embedded default needs no services: SQLite in var/, the django-q2 ORM broker, files under
+var/media, the bundled CPU models in var/models and an offline geocoder. Production sets
+DATABASE_URL, REDIS_URL, S3_BUCKET, GEOCODER and the SECURE_* values (.env.example lists all).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from selective_speaker.speech.config import EngineConfig
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- environment readers ------------------------------------------------------------------
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.getenv(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.getenv(name)
+    return default if value in (None, "") else int(value)
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.getenv(name)
+    return default if value in (None, "") else float(value)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.getenv(name)
+    if value in (None, ""):
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be a boolean (true/false), not {value!r}")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """Comma-separated values, blanks dropped."""
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+def env_optional_int(name: str, default: int | None) -> int | None:
+    value = os.getenv(name)
+    return default if value in (None, "") else int(value)
+
+
+# --- core ---------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "insecure-dev-only-key-never-use-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_q",
+    "enrollment",
+    "chunks",
+    "utterances",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "selective_speaker.urls"
+WSGI_APPLICATION = "selective_speaker.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # The web server and the worker share the file: wait for locks, write-ahead log.
+                "timeout": env_int("SQLITE_TIMEOUT_S", 20),
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache (throttling, django-q2 statistics) ---------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- auth, i18n ---------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = env_str("LOGIN_URL", "/accounts/login/")
+LOGIN_REDIRECT_URL = env_str("LOGIN_REDIRECT_URL", "/")
+LOGOUT_REDIRECT_URL = env_str("LOGOUT_REDIRECT_URL", LOGIN_URL)
+
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- security (production toggles; defaults are safe once DEBUG is off) -------------------
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+# --- static and uploaded files ------------------------------------------------------------
+
+STATIC_URL = env_str("STATIC_URL", "/static/")
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Never routed: audio is private and is only read back by the worker through the storage API.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX"),
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+            "custom_domain": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_EXPIRE_S", 300),
+            "default_acl": "private",
+            # A concurrent duplicate upload must never overwrite (then delete) another's object.
+            "file_overwrite": False,
+        },
+    }
+else:
+    # location and base URL follow MEDIA_ROOT / MEDIA_URL
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Uploads: bigger than MAX_UPLOAD_MB → 413; longer than the limits → 400 on `audio`.
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100)
+MAX_CHUNK_SECONDS = env_int("MAX_CHUNK_SECONDS", 15 * 60)
+MAX_ENROLL_SECONDS = env_int("MAX_ENROLL_SECONDS", 120)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# --- background jobs (django-q2) ----------------------------------------------------------
+
+Q_CLUSTER = {
+    "name": env_str("Q_CLUSTER_NAME", "selective_speaker"),
+    "workers": env_int("Q_WORKERS", 2),
+    "recycle": env_int("Q_RECYCLE", 500),
+    # A job may run at most `timeout` s; an unacknowledged one is delivered again after
+    # `retry` s (> timeout, so a running job is never handed out twice), at most
+    # `max_attempts` times in all.
+    "timeout": env_int("Q_TIMEOUT_S", 600),
+    "retry": env_int("Q_RETRY_S", 720),
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
+    "ack_failures": False,
+    "save_limit": env_int("Q_SAVE_LIMIT", 1000),
+    "catch_up": False,
+    "sync": env_bool("Q_SYNC", False),
+    "label": "Jobs",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = env_float("Q_POLL_S", 1.0)
+
+# A job gives up on a chunk or enrollment after this many claims (transient errors).
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", Q_CLUSTER["max_attempts"])
+# A `processing` row claimed longer ago than this belongs to a worker that is gone.
+JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", Q_CLUSTER["timeout"] + 60)
+
+# --- geocoding ----------------------------------------------------------------------------
+
+GEOCODER = env_str("GEOCODER", "offline")  # offline | nominatim | any geopy service name
+GEOCODER_USER_AGENT = env_str("GEOCODER_USER_AGENT", "selective-speaker")
+GEOCODER_API_KEY = env_str("GEOCODER_API_KEY")
+GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN")  # e.g. a self-hosted Nominatim
+GEOCODER_MIN_DELAY_S = env_float("GEOCODER_MIN_DELAY_S", 1.0)
+GEOCODER_TIMEOUT_S = env_float("GEOCODER_TIMEOUT_S", 10.0)
+GEOCODER_LANGUAGE = env_str("GEOCODER_LANGUAGE", "en")
+GEOCODER_ROUND_DECIMALS = env_int("GEOCODER_ROUND_DECIMALS", 3)  # 3 ≈ 110 m
+GEOCODER_OFFLINE_MAX_KM = env_float("GEOCODER_OFFLINE_MAX_KM", 100.0)
+
+# --- speech engine (selective_speaker.speech_config turns this into an EngineConfig) ------
+
+_ENGINE = EngineConfig()
+SPEECH = {
+    "strategy": env_str("SPEECH_STRATEGY", _ENGINE.strategy),
+    "accept_threshold": env_float("SPEECH_ACCEPT_THRESHOLD", _ENGINE.accept_threshold),
+    "uncertain_margin": env_float("SPEECH_UNCERTAIN_MARGIN", _ENGINE.uncertain_margin),
+    "uncertain_policy": env_str("SPEECH_UNCERTAIN_POLICY", _ENGINE.uncertain_policy),
+    "smoothing_windows": env_int("SPEECH_SMOOTHING_WINDOWS", _ENGINE.smoothing_windows),
+    "cluster_weight": env_float("SPEECH_CLUSTER_WEIGHT", _ENGINE.cluster_weight),
+    "cluster_distance": env_float("SPEECH_CLUSTER_DISTANCE", _ENGINE.cluster_distance),
+    "refine_boundaries": env_bool("SPEECH_REFINE_BOUNDARIES", _ENGINE.refine_boundaries),
+    "embed_window_ms": env_int("SPEECH_EMBED_WINDOW_MS", _ENGINE.embed_window_ms),
+    "embed_hop_ms": env_int("SPEECH_EMBED_HOP_MS", _ENGINE.embed_hop_ms),
+    "vad_threshold": env_float("SPEECH_VAD_THRESHOLD", _ENGINE.vad_threshold),
+    "vad_min_speech_ms": env_int("SPEECH_VAD_MIN_SPEECH_MS", _ENGINE.vad_min_speech_ms),
+    "vad_min_silence_ms": env_int("SPEECH_VAD_MIN_SILENCE_MS", _ENGINE.vad_min_silence_ms),
+    "vad_pad_ms": env_int("SPEECH_VAD_PAD_MS", _ENGINE.vad_pad_ms),
+    "segment_gap_ms": env_int("SPEECH_SEGMENT_GAP_MS", _ENGINE.segment_gap_ms),
+    "segment_min_ms": env_int("SPEECH_SEGMENT_MIN_MS", _ENGINE.segment_min_ms),
+    "segment_min_chars": env_int("SPEECH_SEGMENT_MIN_CHARS", _ENGINE.segment_min_chars),
+    "pad_ms": env_int("SPEECH_PAD_MS", _ENGINE.pad_ms),
+    "enroll_dominance": env_float("SPEECH_ENROLL_DOMINANCE", _ENGINE.enroll_dominance),
+    "enroll_min_speech_ms": env_int("SPEECH_ENROLL_MIN_SPEECH_MS", _ENGINE.enroll_min_speech_ms),
+    "enroll_min_consistency": env_float("SPEECH_ENROLL_MIN_CONSISTENCY", _ENGINE.enroll_min_consistency),
+    "min_rms_dbfs": env_float("SPEECH_MIN_RMS_DBFS", _ENGINE.min_rms_dbfs),
+    "asr_backend": env_str("SPEECH_ASR_BACKEND", _ENGINE.asr_backend),
+    "asr_model": env_str("SPEECH_ASR_MODEL", _ENGINE.asr_model),
+    "asr_device": env_str("SPEECH_ASR_DEVICE", _ENGINE.asr_device),
+    "asr_compute_type": env_str("SPEECH_ASR_COMPUTE_TYPE", _ENGINE.asr_compute_type),
+    "asr_beam_size": env_int("SPEECH_ASR_BEAM_SIZE", _ENGINE.asr_beam_size),
+    # empty = detect the language per chunk
+    "asr_language": env_str("SPEECH_ASR_LANGUAGE", _ENGINE.asr_language or "") or None,
+    "asr_batch_size": env_int("SPEECH_ASR_BATCH_SIZE", _ENGINE.asr_batch_size),
+    "asr_pack_gap_ms": env_int("SPEECH_ASR_PACK_GAP_MS", _ENGINE.asr_pack_gap_ms),
+    "embedding_model": env_str("SPEECH_EMBEDDING_MODEL", _ENGINE.embedding_model),
+    "diarization_backend": env_str("SPEECH_DIARIZATION_BACKEND", _ENGINE.diarization_backend),
+    "pyannote_pipeline": env_str("SPEECH_PYANNOTE_PIPELINE", _ENGINE.pyannote_pipeline),
+    "hf_token": env_str("HF_TOKEN") or None,
+    "min_speakers": env_optional_int("SPEECH_MIN_SPEAKERS", _ENGINE.min_speakers),
+    "max_speakers": env_optional_int("SPEECH_MAX_SPEAKERS", _ENGINE.max_speakers),
+    "cpu_threads": env_int("SPEECH_CPU_THREADS", _ENGINE.cpu_threads),
+    "model_cache_dir": Path(env_str("SPEECH_MODEL_DIR", str(VAR_DIR / "models"))),
+}
+# How many of the newest ready enrollments form the active voiceprint (weighted by speech).
+VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
+
+# --- API ----------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "selective_speaker.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": env_list(
+        "API_THROTTLE_CLASSES",
+        "rest_framework.throttling.AnonRateThrottle,rest_framework.throttling.UserRateThrottle",
+    ),
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+        "user": env_str("API_THROTTLE_USER", "1200/minute"),
+    },
+}
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Selective Speaker API",
+    "DESCRIPTION": "Owner-only personal transcription: enroll a voice, upload audio chunks, read the timeline.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+}
+
+# --- logging ------------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
+        "django-q": {"handlers": ["console"], "level": env_str("Q_LOG_LEVEL", "INFO"), "propagate": False},
+    },
+}

@@ -1,0 +1,371 @@
+"""The engine's front door: enroll an owner, process a chunk. Plain Python, no Django.
+
+One `Engine` per config per process (`Engine.shared`); models load on first use and stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from .asr import ASRBackend, load_asr, transcribe_stretches
+from .attribution import (
+    Attribution,
+    anchor_owner_label,
+    attribute_anchored,
+    attribute_voiceprint,
+    cluster_windows,
+    refine_boundaries,
+)
+from .audio import rms_dbfs
+from .config import EngineConfig
+from .embedding import SpeakerEmbedder
+from .segments import build_segments, join_words
+from .types import (
+    SAMPLE_RATE,
+    SpeechError,
+    ChunkResult,
+    ChunkStatus,
+    Decision,
+    EnrollmentError,
+    EnrollmentResult,
+    Span,
+    Word,
+)
+from .vad import speech_spans
+from .voiceprint import embed_speech, voiceprint_from_windows
+from .windows import total_ms
+
+log = logging.getLogger(__name__)
+
+# Enrollment: a second voice owning this share of the windows rejects the recording.
+SECOND_VOICE_SHARE = 0.25
+# ...when its centroid is this far (cosine) from the main voice's.
+SECOND_VOICE_MAX_COSINE = 0.5
+# A chunk with speech but no owner stretch is indeterminate when this share of it is uncertain.
+INDETERMINATE_UNCERTAIN_SHARE = 0.5
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+class Engine:
+    _shared: dict[EngineConfig, Engine] = {}
+    _shared_lock = threading.Lock()
+
+    def __init__(self, config: EngineConfig):
+        self.config = config
+        self._asr: ASRBackend | None = None
+        self._embedder: SpeakerEmbedder | None = None
+        self._diarizer = None
+        self._load_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, config: EngineConfig) -> Engine:
+        with cls._shared_lock:
+            engine = cls._shared.get(config)
+            if engine is None:
+                engine = cls._shared[config] = cls(config)
+            return engine
+
+    # --- models, loaded once ----------------------------------------------------------------
+
+    @property
+    def asr(self) -> ASRBackend:
+        if self._asr is None:
+            with self._load_lock:
+                if self._asr is None:
+                    self._asr = load_asr(self.config)
+        return self._asr
+
+    @property
+    def embedder(self) -> SpeakerEmbedder:
+        if self._embedder is None:
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = SpeakerEmbedder(self.config)
+        return self._embedder
+
+    @property
+    def diarizer(self):
+        if self._diarizer is None:
+            from .diarization import load_diarizer
+
+            embedder = self.embedder if self.config.diarization_backend == "builtin" else None
+            with self._load_lock:
+                if self._diarizer is None:
+                    self._diarizer = load_diarizer(self.config, embedder)
+        return self._diarizer
+
+    def diarize(self, audio: np.ndarray):
+        """Who spoke when in `audio` (list of Turn), with the configured backend."""
+        return self.diarizer.diarize(audio)
+
+    def model_ids(self) -> dict[str, str]:
+        return {"asr": self.asr.model_id, "embedding": self.embedder.model_id, "vad": "silero-vad-v6"}
+
+    # --- enrollment -------------------------------------------------------------------------
+
+    def enroll(self, audio: np.ndarray, *, phrase_text: str | None = None) -> EnrollmentResult:
+        """A voiceprint from a 10–30 s recording of the owner alone, or EnrollmentError."""
+        config = self.config
+        timer = Timer()
+        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        if duration_ms > config.enroll_max_duration_ms:
+            raise EnrollmentError(
+                f"the recording is too long ({duration_ms / 1000:.0f} s); "
+                f"enroll with at most {config.enroll_max_duration_ms // 1000} s"
+            )
+        loudness = rms_dbfs(audio)
+        if loudness < config.min_rms_dbfs:
+            raise EnrollmentError(f"the recording is too quiet ({loudness:.0f} dBFS); speak closer to the microphone")
+        with timer.stage("vad"):
+            spans = speech_spans(audio, config)
+        speech_ms = total_ms(spans)
+        if speech_ms < config.enroll_min_speech_ms:
+            raise EnrollmentError(
+                f"too little speech: {speech_ms / 1000:.1f} s heard, "
+                f"at least {config.enroll_min_speech_ms / 1000:.0f} s are needed"
+            )
+        with timer.stage("embed"):
+            emb = embed_speech(audio, spans, self.embedder, config)
+        second = _second_voice(emb.vectors, config)
+        if second is not None:
+            raise EnrollmentError(
+                f"more than one voice: {second:.0%} of the speech sounds like somebody else; "
+                "record again alone"
+            )
+        voiceprint, consistency = voiceprint_from_windows(emb.vectors)
+        if consistency < config.enroll_min_consistency:
+            raise EnrollmentError(
+                f"the voice is not consistent enough to learn (consistency {consistency:.2f}); "
+                "record again in a quiet place"
+            )
+        with timer.stage("asr"):
+            words = [w for w, _ in transcribe_stretches(self.asr, audio, spans, config.asr_pack_gap_ms)]
+        transcript = join_words(words)
+        distance = word_edit_distance(phrase_text, transcript) if phrase_text else None
+        return EnrollmentResult(
+            voiceprint=voiceprint,
+            speech_ms=speech_ms,
+            window_count=len(emb.spans),
+            consistency=round(consistency, 4),
+            transcript=transcript,
+            edit_distance=distance,
+            model_id=self.embedder.model_id,
+            duration_ms=duration_ms,
+            timings=timer.timings,
+        )
+
+    # --- chunks -----------------------------------------------------------------------------
+
+    def process_chunk(
+        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio: np.ndarray | None = None
+    ) -> ChunkResult:
+        """The owner's segments of one chunk; nobody else's speech is transcribed.
+
+        The voiceprint strategy needs only the voiceprint; the anchored one also needs the
+        owner's enrollment audio.
+        """
+        config = self.config
+        timer = Timer()
+        started = time.perf_counter()
+        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        voiceprint = np.asarray(voiceprint, dtype=np.float32)
+        decision: dict = {
+            "strategy": config.strategy,
+            "threshold": config.accept_threshold,
+            "uncertain_margin": config.uncertain_margin,
+            "uncertain_policy": config.uncertain_policy,
+            "cluster_weight": config.cluster_weight,
+            "smoothing_windows": config.smoothing_windows,
+            "embedding_model": self.embedder.model_id,
+            "asr_model": None,
+            "regions": [],
+        }
+        loudness = rms_dbfs(audio)
+        decision["rms_dbfs"] = round(loudness, 1) if np.isfinite(loudness) else None
+        if loudness < config.min_rms_dbfs:
+            return self._empty(duration_ms, decision, timer, started, "the audio is silent")
+        if config.strategy == "anchored":
+            return self._process_anchored(audio, voiceprint, enrollment_audio, decision, timer, started)
+        with timer.stage("vad"):
+            spans = speech_spans(audio, config)
+        decision["speech_ms"] = total_ms(spans)
+        if not spans:
+            return self._empty(duration_ms, decision, timer, started, "no speech found")
+        with timer.stage("embed"):
+            emb = embed_speech(audio, spans, self.embedder, config)
+        with timer.stage("attribute"):
+            att = attribute_voiceprint(emb, voiceprint, duration_ms, config)
+            if config.refine_boundaries:
+                att = refine_boundaries(att, emb, self.embedder, voiceprint)
+        decision["windows"] = len(emb.spans)
+        decision["clusters"] = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
+        _record_regions(decision, att)
+        if not att.owner and decision["uncertain_ms"] >= INDETERMINATE_UNCERTAIN_SHARE * decision["speech_ms"]:
+            result = self._empty(duration_ms, decision, timer, started, "the owner match is uncertain")
+            result.status = ChunkStatus.INDETERMINATE
+            return result
+        return self._transcribe_owner(audio, att, att.mean_score, decision, timer, started)
+
+    def _process_anchored(self, audio, voiceprint, enrollment_audio, decision, timer, started) -> ChunkResult:
+        """The original design: diarize enrollment + pad + chunk, the enrollment's label is the owner."""
+        config = self.config
+        if enrollment_audio is None or enrollment_audio.size == 0:
+            raise SpeechError("the anchored strategy needs the owner's enrollment audio, which is not kept")
+        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        enroll_ms = enrollment_audio.size * 1000 // SAMPLE_RATE
+        pad = np.zeros(config.pad_ms * SAMPLE_RATE // 1000, dtype=np.float32)
+        with timer.stage("diarize"):
+            turns = self.diarize(np.concatenate([enrollment_audio.astype(np.float32), pad, audio]))
+        decision.update(
+            diarization_model=self.diarizer.model_id,
+            enroll_ms=enroll_ms,
+            pad_ms=config.pad_ms,
+            enroll_dominance=config.enroll_dominance,
+            labels=len({t.label for t in turns}),
+        )
+        anchor = anchor_owner_label(turns, enroll_ms, config.enroll_dominance)
+        decision["dominance"] = round(anchor.dominance, 4)
+        decision["owner_label"] = anchor.label
+        if anchor.label is None:
+            result = self._empty(duration_ms, decision, timer, started, anchor.reason)
+            result.status = ChunkStatus.INDETERMINATE
+            return result
+        att = attribute_anchored(turns, anchor.label, enroll_ms + config.pad_ms, duration_ms)
+        decision["speech_ms"] = total_ms([Span(r.start_ms, r.end_ms) for r in att.regions])
+        _record_regions(decision, att)
+
+        def similarity_of(start_ms: int, end_ms: int) -> float:
+            piece = audio[start_ms * SAMPLE_RATE // 1000 : end_ms * SAMPLE_RATE // 1000]
+            return float(self.embedder.embed_audio(piece) @ voiceprint)
+
+        return self._transcribe_owner(audio, att, similarity_of, decision, timer, started)
+
+    def _transcribe_owner(self, audio, att: Attribution, similarity_of, decision, timer, started) -> ChunkResult:
+        """ASR on the owner's stretches only, then the segment rules."""
+        config = self.config
+        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        keep_uncertain = config.uncertain_policy == "flag"
+        stretches, run_of_stretch, uncertain_runs = _stretch_runs(att, keep_uncertain, config.segment_gap_ms)
+        words: list[tuple[Word, int]] = []
+        if stretches:
+            with timer.stage("asr"):
+                words = transcribe_stretches(self.asr, audio, stretches, config.asr_pack_gap_ms)
+            decision["asr_model"] = self.asr.model_id
+        segments = build_segments(
+            words,
+            config,
+            stretches=stretches,
+            run_of_stretch=run_of_stretch,
+            similarity_of=similarity_of,
+            uncertain_runs=uncertain_runs,
+        )
+        timer.timings["total"] = round(time.perf_counter() - started, 4)
+        return ChunkResult(ChunkStatus.DONE, segments, duration_ms, decision, timer.timings)
+
+    def transcribe_all(self, audio: np.ndarray) -> list[Word]:
+        """Every word of the audio, attributed to nobody (the benchmark's baseline)."""
+        return self.asr.transcribe(audio)
+
+    @staticmethod
+    def _empty(duration_ms, decision, timer, started, reason) -> ChunkResult:
+        timer.timings["total"] = round(time.perf_counter() - started, 4)
+        return ChunkResult(ChunkStatus.DONE, [], duration_ms, decision, timer.timings, reason=reason)
+
+
+def _record_regions(decision: dict, att: Attribution) -> None:
+    """Per-region decisions and scores into the audit record (no text, ever)."""
+    decision["regions"] = [
+        {
+            "start_ms": r.start_ms,
+            "end_ms": r.end_ms,
+            "similarity": None if np.isnan(r.similarity) else r.similarity,
+            "decision": str(r.decision),
+        }
+        for r in att.regions
+    ]
+    decision["owner_ms"] = total_ms(att.owner)
+    decision["uncertain_ms"] = total_ms(att.uncertain)
+
+
+def _stretch_runs(att: Attribution, keep_uncertain: bool, gap_ms: int):
+    """The stretches to transcribe, and which silence-joined run each belongs to.
+
+    Two kept stretches share a run when only silence (no other decided speech) and at most
+    `gap_ms` separate them. Returns (stretches, run_of_stretch, uncertain_runs).
+    """
+    wanted = {Decision.OWNER} | ({Decision.UNCERTAIN} if keep_uncertain else set())
+    stretches: list[Span] = []
+    run_of_stretch: list[int] = []
+    uncertain_runs: set[int] = set()
+    run = -1
+    previous_kept: tuple[Decision, int] | None = None  # (decision, end_ms) of the last region if kept
+    for region in att.regions:
+        if region.decision not in wanted:
+            previous_kept = None
+            continue
+        joins = (
+            previous_kept is not None
+            and previous_kept[0] == region.decision
+            and region.start_ms - previous_kept[1] <= gap_ms
+        )
+        if not joins:
+            run += 1
+            if region.decision == Decision.UNCERTAIN:
+                uncertain_runs.add(run)
+        stretches.append(Span(region.start_ms, region.end_ms))
+        run_of_stretch.append(run)
+        previous_kept = (region.decision, region.end_ms)
+    return stretches, run_of_stretch, frozenset(uncertain_runs)
+
+
+def _second_voice(vectors: np.ndarray, config: EngineConfig) -> float | None:
+    """Share of enrollment windows that belong to a clearly different voice, if large."""
+    if len(vectors) < 4:
+        return None
+    labels = cluster_windows(vectors, config.cluster_distance)
+    counts = np.bincount(labels)
+    if len(counts) < 2:
+        return None
+    order = np.argsort(counts)[::-1]
+    main, second = order[0], order[1]
+    share = counts[second] / counts.sum()
+    if share < SECOND_VOICE_SHARE:
+        return None
+    a = vectors[labels == main].mean(axis=0)
+    b = vectors[labels == second].mean(axis=0)
+    cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(share) if cosine < SECOND_VOICE_MAX_COSINE else None
+
+
+_WORD = re.compile(r"[\w']+")
+
+
+def word_edit_distance(reference: str, hypothesis: str) -> int:
+    """Levenshtein distance in words, ignoring case and punctuation."""
+    ref = _WORD.findall(reference.lower())
+    hyp = _WORD.findall(hypothesis.lower())
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]

@@ -1,0 +1,90 @@
+"""Group owner words into stored segments, by the original design's rules.
+
+Consecutive words join one segment when the gap between them is at most `segment_gap_ms`
+and nothing but silence lies between them. The gap is measured by the VAD where it can be:
+words of one owner stretch always join, because a stretch holds no silence as long as the
+VAD's `vad_min_silence_ms` (>= the gap rule); Whisper's word times open false gaps inside
+fluent speech. Words of two stretches join by the gap rule (words of two owner stretches separated by somebody
+else's speech never share a segment, or that speech's time would count as the owner's). A
+segment is kept when it lasts at least `segment_min_ms` and holds at least
+`segment_min_chars` characters.
+
+A segment's edges are the owner stretch's edges where its first (last) word is the first
+(last) of its stretch: the VAD and the attribution place speech more accurately than
+Whisper's word times, which tend to clip the ends of words.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .config import EngineConfig
+from .types import Segment, Span, Word
+
+_SPACE = re.compile(r"\s+")
+
+
+def join_words(words: list[Word]) -> str:
+    return _SPACE.sub(" ", " ".join(w.text for w in words)).strip()
+
+
+def build_segments(
+    words: list[tuple[Word, int]],
+    config: EngineConfig,
+    *,
+    stretches: list[Span],
+    run_of_stretch: list[int],
+    similarity_of: callable,
+    uncertain_runs: frozenset[int] = frozenset(),
+) -> list[Segment]:
+    """Segments from (word, stretch index) pairs in time order.
+
+    `run_of_stretch[i]` says which silence-joined run stretch i belongs to: words of different
+    runs never merge. `similarity_of(start_ms, end_ms)` gives the owner similarity there.
+    `uncertain_runs` marks runs kept only for review.
+    """
+    ordered = sorted(words, key=lambda pair: pair[0].start_ms)
+    first_of: dict[int, Word] = {}
+    last_of: dict[int, Word] = {}
+    for word, stretch in ordered:
+        first_of.setdefault(stretch, word)
+        last_of[stretch] = word
+
+    groups: list[tuple[list[tuple[Word, int]], int]] = []
+    for word, stretch in ordered:
+        run = run_of_stretch[stretch]
+        if groups:
+            current, current_run = groups[-1]
+            same_stretch = stretch == current[-1][1] and config.vad_min_silence_ms >= config.segment_gap_ms
+            close = word.start_ms - current[-1][0].end_ms <= config.segment_gap_ms
+            if run == current_run and (same_stretch or close):
+                current.append((word, stretch))
+                continue
+        groups.append(([(word, stretch)], run))
+
+    segments = []
+    for pairs, run in groups:
+        group = [w for w, _ in pairs]
+        (first, first_stretch), (last, last_stretch) = pairs[0], pairs[-1]
+        start = stretches[first_stretch].start_ms if first_of[first_stretch] is first else first.start_ms
+        end = max(w.end_ms for w in group)
+        if last_of[last_stretch] is last:
+            end = max(end, stretches[last_stretch].end_ms)
+        text = join_words(group)
+        if end - start < config.segment_min_ms or len(text) < config.segment_min_chars:
+            continue
+        confidence = float(np.mean([w.probability for w in group]))
+        segments.append(
+            Segment(
+                start_ms=start,
+                end_ms=end,
+                text=text,
+                words=tuple(group),
+                confidence=round(confidence, 4),
+                owner_similarity=round(float(similarity_of(start, end)), 4),
+                uncertain=run in uncertain_runs,
+            )
+        )
+    return segments

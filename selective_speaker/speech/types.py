@@ -1,0 +1,128 @@
+"""Plain data passed in and out of the speech engine.
+
+Nothing here knows about Django. Times inside a chunk are integer milliseconds from the
+chunk's first sample; audio is always 16 kHz mono float32 in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+class SpeechError(Exception):
+    """Base class of the engine's errors; `reason` is readable by owners and staff."""
+
+    permanent = True
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AudioError(SpeechError):
+    """The audio cannot be used: not audio, empty, truncated, too long, unreadable codec."""
+
+
+class EnrollmentError(SpeechError):
+    """The enrollment recording is not good enough to build a voiceprint from."""
+
+
+class ModelError(SpeechError):
+    """A model is missing, fails its checksum, or cannot be loaded. Not the input's fault."""
+
+
+class ChunkStatus(StrEnum):
+    DONE = "done"
+    INDETERMINATE = "indeterminate"
+
+
+class Decision(StrEnum):
+    OWNER = "owner"
+    UNCERTAIN = "uncertain"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of a chunk, in milliseconds."""
+
+    start_ms: int
+    end_ms: int
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start_ms: int
+    end_ms: int
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A stretch of speech with the owner decision taken on it (the audit record)."""
+
+    start_ms: int
+    end_ms: int
+    similarity: float
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """What is stored: one owner utterance."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[Word, ...]
+    confidence: float
+    owner_similarity: float
+    uncertain: bool = False
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["words"] = [asdict(w) for w in self.words]
+        return data
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """Everything the engine says about one chunk.
+
+    `decision` is the audit record (strategy, thresholds, model ids, per-region scores); it
+    never holds text of anybody but the owner. `timings` are seconds per stage.
+    """
+
+    status: ChunkStatus
+    segments: list[Segment]
+    duration_ms: int
+    decision: dict
+    timings: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def owner_speech_ms(self) -> int:
+        return sum(s.end_ms - s.start_ms for s in self.segments)
+
+
+@dataclass(slots=True)
+class EnrollmentResult:
+    voiceprint: np.ndarray  # L2-normalised float32 vector
+    speech_ms: int
+    window_count: int
+    consistency: float  # mean cosine of the enrollment windows to the voiceprint
+    transcript: str
+    edit_distance: int | None
+    model_id: str
+    duration_ms: int
+    timings: dict[str, float] = field(default_factory=dict)

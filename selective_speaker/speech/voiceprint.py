@@ -1,0 +1,59 @@
+"""Voiceprints: the owner's voice as the mean of their enrollment's window embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import EngineConfig
+from .embedding import SpeakerEmbedder, normalise
+from .features import fbank
+from .types import Span
+from .windows import plan_windows
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEmbeddings:
+    """Embeddings of the speech windows of one recording, with where each window lies."""
+
+    spans: list[Span]  # the window spans, ms
+    span_index: list[int]  # which VAD span each window belongs to
+    vectors: np.ndarray  # (n, dim), L2-normalised
+    feats: np.ndarray | None = None  # the recording's filterbank, reused for finer windows
+
+
+def embed_speech(
+    audio: np.ndarray, spans: list[Span], embedder: SpeakerEmbedder, config: EngineConfig
+) -> WindowEmbeddings:
+    """Embed overlapping windows over every speech span (features computed once)."""
+    windows, owners = plan_windows(spans, config.embed_window_ms, config.embed_hop_ms)
+    if not windows:
+        return WindowEmbeddings([], [], np.zeros((0, 0), dtype=np.float32))
+    feats = fbank(audio)
+    frames = [(w.start_ms // 10, max(w.start_ms // 10 + 1, min(len(feats), w.end_ms // 10))) for w in windows]
+    return WindowEmbeddings(windows, owners, embedder.embed_windows(feats, frames), feats)
+
+
+def voiceprint_from_windows(vectors: np.ndarray) -> tuple[np.ndarray, float]:
+    """(voiceprint, consistency): the normalised mean, and the windows' mean cosine to it."""
+    print_ = normalise(vectors.mean(axis=0))
+    consistency = float((vectors @ print_).mean())
+    return print_.astype(np.float32), consistency
+
+
+def combine_voiceprints(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """One voiceprint from several enrollments, weighted (e.g. by seconds of speech)."""
+    if not vectors:
+        raise ValueError("no voiceprints to combine")
+    if len(vectors) != len(weights):
+        raise ValueError("one weight per voiceprint")
+    dims = {np.asarray(v).shape for v in vectors}
+    if len(dims) != 1:
+        raise ValueError(f"voiceprints of different shapes cannot be combined: {sorted(dims)}")
+    w = np.asarray(weights, dtype=np.float64)
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be non-negative and not all zero")
+    stacked = np.stack([normalise(np.asarray(v, dtype=np.float64)) for v in vectors])
+    return normalise((stacked * w[:, None]).sum(axis=0)).astype(np.float32)

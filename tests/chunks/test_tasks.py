@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+from django_q.conf import Conf
+from django_q.models import Task
+
+from chunks.models import Chunk
+from chunks.tasks import geocode_chunk, process_chunk, requeue_stale_chunks
+from tests.factories import ChunkFactory, EnrollmentFactory
+
+
+def test_it_processes_by_id(user, fake_engine):
+    EnrollmentFactory(user=user)
+    chunk = ChunkFactory(user=user)
+    assert process_chunk(chunk.id) == "done"
+    assert process_chunk(chunk.id) == "skipped"
+
+
+def test_it_geocodes_by_id(user, settings):
+    settings.GEOCODER = "offline"
+    chunk = ChunkFactory(user=user, gps_lat=48.8566, gps_lon=2.3522)
+    assert geocode_chunk(chunk.id) == "Paris, France"
+    assert geocode_chunk(ChunkFactory(user=user).id) == "no position"
+    assert geocode_chunk(123456) == "gone"
+
+
+def test_it_requeues_stale_chunks_by_schedule(db):
+    assert requeue_stale_chunks() == 0
+
+
+@pytest.fixture
+def q_sync(monkeypatch):
+    """django-q2 runs jobs in-process, through its real worker and result store."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+def test_it_runs_an_upload_through_django_q(
+    api, user, fake_engine, make_wav, settings, q_sync, django_capture_on_commit_callbacks
+):
+    settings.GEOCODER = "offline"
+    EnrollmentFactory(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/chunks/",
+            {
+                "audio": make_wav(1.0),
+                "device_id": "pendant",
+                "start_ts": "2024-05-01T09:30:00Z",
+                "gps_lat": "48.8566",
+                "gps_lon": "2.3522",
+            },
+            format="multipart",
+        )
+    assert response.status_code == 202
+    chunk = Chunk.objects.get(id=response.json()["id"])
+    assert chunk.status == Chunk.Status.DONE
+    assert chunk.location.address == "Paris, France"
+    tasks = {t.name: (t.success, t.result) for t in Task.objects.all()}
+    assert tasks == {
+        f"process-chunk-{chunk.id}": (True, "done"),
+        f"geocode-chunk-{chunk.id}": (True, "Paris, France"),
+    }
+    body = api.get("/api/v1/utterances/?device_id=pendant").json()
+    assert [b["text"] for b in body["results"]] == ["see you at noon", "hello there friend"]
+    assert body["results"][0]["address"] == "Paris, France"
+
+
+def test_it_schedules_the_stale_chunk_sweep(db):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="chunks.requeue_stale_chunks")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "chunks.tasks.requeue_stale_chunks",
+        Schedule.MINUTES,
+        5,
+    )

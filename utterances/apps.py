@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UtterancesConfig(AppConfig):
+    name = "utterances"
+    verbose_name = "Utterances"

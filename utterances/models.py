@@ -1,0 +1,33 @@
+"""What the owner said: one row per kept segment of a chunk."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Segment(models.Model):
+    chunk = models.ForeignKey("chunks.Chunk", on_delete=models.CASCADE, related_name="segments")
+    # Denormalised from the chunk so that the timeline is one index range scan.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments")
+    device_id = models.CharField(max_length=64)
+    start_ts = models.DateTimeField()
+    end_ts = models.DateTimeField()
+    start_ms = models.PositiveIntegerField()  # from the chunk's first sample
+    end_ms = models.PositiveIntegerField()
+    text = models.TextField()
+    words = models.JSONField(default=list, blank=True)  # [{start_ms, end_ms, text, probability}]
+    confidence = models.FloatField()
+    owner_similarity = models.FloatField(null=True, blank=True)
+    uncertain = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_ts", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-start_ts", "-id"], name="segment_timeline_idx"),
+            models.Index(fields=["user", "device_id", "-start_ts", "-id"], name="segment_device_timeline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_ts:%Y-%m-%d %H:%M:%S} {self.text[:60]}"
