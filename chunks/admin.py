@@ -1,16 +1,197 @@
-from django.contrib import admin
+"""Staff pages for chunks and the places they were recorded.
+
+Chunks are written by uploads and the pipeline only: every field is read-only here, and staff
+act on chunks through actions that call the services (reprocess, re-geocode). A chunk's
+segments show inline; staff may delete one (e.g. words that are not the owner's) but never add
+or edit them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from chunks.models import Chunk, Location
+from chunks.services import chunk_regeocode, chunk_reprocess
+from selective_speaker.admin_display import counted, pretty_json, seconds
+from utterances.models import Segment
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    fields = ["start_ms", "end_ms", "text", "confidence", "owner_similarity", "uncertain"]
+    readonly_fields = fields
+    ordering = ["start_ms", "id"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("words")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PlaceFilter(admin.SimpleListFilter):
+    title = "location"
+    parameter_name = "has_location"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", "Geocoded"),
+            ("pending", "GPS, not geocoded"),
+            ("no_gps", "No GPS position"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "yes":
+                return queryset.filter(location__isnull=False)
+            case "pending":
+                return queryset.filter(location__isnull=True, gps_lat__isnull=False)
+            case "no_gps":
+                return queryset.filter(gps_lat__isnull=True)
+        return queryset
 
 
 @admin.register(Chunk)
 class ChunkAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "device_id", "start_ts", "status", "segments_count"]
-    list_filter = ["status"]
-    list_select_related = ["user"]
-    raw_id_fields = ["user", "enrollment", "location"]
+    list_display = [
+        "id",
+        "user",
+        "device_id",
+        "start_ts",
+        "duration",
+        "status",
+        "segments_count",
+        "owner_speech",
+        "place",
+        "attempts",
+        "processed_at",
+    ]
+    list_filter = ["status", "device_id", "start_ts", "created_at", PlaceFilter]
+    list_select_related = ["user", "location"]
+    search_fields = ["user__username", "user__email", "device_id", "^audio_sha256", "error"]
+    date_hierarchy = "start_ts"
+    actions = ["reprocess", "regeocode"]
+    inlines = [SegmentInline]
+    view_on_site = False  # the chunk's own URL is the owner's API
+    fieldsets = [
+        (None, {"fields": ["user", "device_id", "start_ts", "end_ts", "duration", "status", "error", "attempts"]}),
+        ("Result", {"fields": ["segments_count", "owner_speech", "enrollment", "processed_at"]}),
+        ("Audit", {"fields": ["decision_json", "timings_json"]}),
+        ("Place", {"fields": ["gps_lat", "gps_lon", "location"]}),
+        ("Audio", {"fields": ["audio_file", "audio_sha256", "audio_bytes", "codec"]}),
+        ("Queue", {"fields": ["claimed_at", "created_at"]}),
+    ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        # The audit records are read on the change page only (loaded there on access).
+        return super().get_queryset(request).defer("decision", "timings")
+
+    def has_add_permission(self, request):
+        return False  # chunks arrive through the upload API
+
+    def save_model(self, request, obj, form, change):
+        """Nothing of the chunk itself is editable: saving the page saves the inline's deletions
+        and must not write the chunk back over what a worker may have stored meanwhile."""
+
+    # --- columns and audit fields ---------------------------------------------------------
+
+    @admin.display(description="duration (s)", ordering="duration_ms")
+    def duration(self, chunk: Chunk) -> float:
+        return seconds(chunk.duration_ms)
+
+    @admin.display(description="owner speech (s)", ordering="owner_speech_ms")
+    def owner_speech(self, chunk: Chunk) -> float:
+        return seconds(chunk.owner_speech_ms)
+
+    @admin.display(description="place", ordering="location__address")
+    def place(self, chunk: Chunk) -> str | None:
+        if chunk.location_id is not None:
+            return str(chunk.location)
+        if chunk.gps_lat is not None and chunk.gps_lon is not None:
+            return f"{chunk.gps_lat:.4f}, {chunk.gps_lon:.4f} (not geocoded)"
+        return None
+
+    @admin.display(description="decision")
+    def decision_json(self, chunk: Chunk):
+        return pretty_json(chunk.decision)
+
+    @admin.display(description="timings (s)")
+    def timings_json(self, chunk: Chunk):
+        return pretty_json(chunk.timings)
+
+    @admin.display(description="audio file")
+    def audio_file(self, chunk: Chunk) -> str | None:
+        return chunk.audio.name or None
+
+    # --- actions ----------------------------------------------------------------------------
+
+    @admin.action(description="Reprocess selected chunks", permissions=["change"])
+    def reprocess(self, request, queryset):
+        chunks = list(queryset.select_related(None).only("id"))
+        queued = chunk_reprocess(chunks=chunks)
+        skipped = len(chunks) - queued
+        self.message_user(
+            request,
+            f"{counted(queued, 'chunk')} queued for processing, {skipped} skipped (being processed now).",
+            messages.WARNING if skipped else messages.SUCCESS,
+        )
+
+    @admin.action(description="Re-geocode selected chunks", permissions=["change"])
+    def regeocode(self, request, queryset):
+        chunks = list(queryset.select_related(None).only("id", "gps_lat", "gps_lon"))
+        queued = chunk_regeocode(chunks=chunks)
+        skipped = len(chunks) - queued
+        self.message_user(
+            request,
+            f"{counted(queued, 'chunk')} queued for geocoding, {skipped} skipped (no GPS position).",
+            messages.WARNING if skipped else messages.SUCCESS,
+        )
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["id", "address", "lat_round", "lon_round", "provider"]
+    """The geocoding cache. Written by the geocoder only; deleting a place and re-geocoding its
+    chunks asks the geocoder again."""
+
+    list_display = ["address", "city", "country", "lat_round", "lon_round", "provider", "chunk_count"]
+    list_filter = ["provider", "country"]
+    search_fields = ["address", "city", "country"]
+    fields = [
+        "address",
+        "city",
+        "country",
+        "lat_round",
+        "lon_round",
+        "provider",
+        "chunk_count",
+        "created_at",
+        "raw_json",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(chunk_count=Count("chunks"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="chunks", ordering="chunk_count")
+    def chunk_count(self, location: Location):
+        url = reverse("admin:chunks_chunk_changelist") + f"?location__id__exact={location.pk}"
+        return format_html('<a href="{}">{}</a>', url, location.chunk_count)
+
+    @admin.display(description="geocoder answer")
+    def raw_json(self, location: Location):
+        return pretty_json(location.raw)

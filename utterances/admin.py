@@ -1,10 +1,71 @@
-from django.contrib import admin
+"""Staff pages for segments: read-only (the pipeline writes them); each links to its chunk."""
 
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from selective_speaker.admin_display import pretty_json
 from utterances.models import Segment
 
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "device_id", "start_ts", "text"]
+    list_display = [
+        "id",
+        "user",
+        "device_id",
+        "start_ts",
+        "short_text",
+        "confidence",
+        "owner_similarity",
+        "uncertain",
+        "chunk_link",
+    ]
+    list_filter = ["uncertain", "device_id", "start_ts"]
     list_select_related = ["user"]
+    search_fields = ["text", "user__username", "user__email"]
+    date_hierarchy = "start_ts"
     raw_id_fields = ["chunk", "user"]
+    show_full_result_count = False  # the largest table: skip the unfiltered COUNT(*)
+    fields = [
+        "chunk_link",
+        "user",
+        "device_id",
+        "start_ts",
+        "end_ts",
+        "start_ms",
+        "end_ms",
+        "text",
+        "confidence",
+        "owner_similarity",
+        "uncertain",
+        "words_json",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Word timings are read on the segment's own page only (loaded there on access).
+        return super().get_queryset(request).defer("words")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="text", ordering="text")
+    def short_text(self, segment: Segment) -> str:
+        return Truncator(segment.text).chars(80)
+
+    @admin.display(description="chunk", ordering="chunk_id")
+    def chunk_link(self, segment: Segment):
+        url = reverse("admin:chunks_chunk_change", args=[segment.chunk_id])
+        return format_html('<a href="{}">Chunk {}</a>', url, segment.chunk_id)
+
+    @admin.display(description="words")
+    def words_json(self, segment: Segment):
+        return pretty_json(segment.words)
