@@ -1,7 +1,8 @@
 """Group owner words into stored segments, by the original design's rules.
 
 Consecutive words join one segment when the gap between them is at most `segment_gap_ms`
-and nothing but silence lies between them. The gap is measured by the VAD where it can be:
+and nothing but silence lies between them. The gap is measured by the VAD where it can be
+(a word that opens or closes an owner stretch counts from the stretch's edge, see below):
 words of one owner stretch always join, because a stretch holds no silence as long as the
 VAD's `vad_min_silence_ms` (>= the gap rule); Whisper's word times open false gaps inside
 fluent speech. Words of two stretches join by the gap rule (words of two owner stretches separated by somebody
@@ -52,13 +53,20 @@ def build_segments(
         first_of.setdefault(stretch, word)
         last_of[stretch] = word
 
+    def start_of(word: Word, stretch: int) -> int:
+        return stretches[stretch].start_ms if first_of[stretch] is word else word.start_ms
+
+    def end_of(word: Word, stretch: int) -> int:
+        return max(word.end_ms, stretches[stretch].end_ms) if last_of[stretch] is word else word.end_ms
+
     groups: list[tuple[list[tuple[Word, int]], int]] = []
     for word, stretch in ordered:
         run = run_of_stretch[stretch]
         if groups:
             current, current_run = groups[-1]
-            same_stretch = stretch == current[-1][1] and config.vad_min_silence_ms >= config.segment_gap_ms
-            close = word.start_ms - current[-1][0].end_ms <= config.segment_gap_ms
+            previous, previous_stretch = current[-1]
+            same_stretch = stretch == previous_stretch and config.vad_min_silence_ms >= config.segment_gap_ms
+            close = start_of(word, stretch) - end_of(previous, previous_stretch) <= config.segment_gap_ms
             if run == current_run and (same_stretch or close):
                 current.append((word, stretch))
                 continue
@@ -67,11 +75,8 @@ def build_segments(
     segments = []
     for pairs, run in groups:
         group = [w for w, _ in pairs]
-        (first, first_stretch), (last, last_stretch) = pairs[0], pairs[-1]
-        start = stretches[first_stretch].start_ms if first_of[first_stretch] is first else first.start_ms
-        end = max(w.end_ms for w in group)
-        if last_of[last_stretch] is last:
-            end = max(end, stretches[last_stretch].end_ms)
+        start = start_of(*pairs[0])
+        end = max(max(w.end_ms for w in group), end_of(*pairs[-1]))
         text = join_words(group)
         if end - start < config.segment_min_ms or len(text) < config.segment_min_chars:
             continue

@@ -54,3 +54,16 @@ def test_it_marks_segments_of_uncertain_runs():
     pairs = words((0, 1200, "maybe mine", 0))
     (segment,) = build(pairs, [Span(0, 1200)], [0], uncertain_runs=frozenset({0}))
     assert segment.uncertain
+
+
+def test_it_measures_the_gap_between_two_stretches_from_their_edges():
+    # Whisper clips the words; the VAD says the pause between the stretches is 400 ms.
+    pairs = words((150, 700, "before", 0), (1400, 1900, "after", 1))
+    segments = build(pairs, [Span(0, 900), Span(1300, 2100)], [0, 0])
+    assert [(s.text, s.start_ms, s.end_ms) for s in segments] == [("before after", 0, 2100)]
+
+
+def test_it_splits_stretches_further_apart_than_the_gap_rule():
+    pairs = words((0, 1000, "first part", 0), (1700, 2800, "second part", 1))
+    segments = build(pairs, [Span(0, 1000), Span(1600, 2800)], [0, 0])
+    assert [s.text for s in segments] == ["first part", "second part"]
