@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.factories import T0, ChunkFactory, LocationFactory, SegmentFactory
+from utterances.bubbles import bubble_place, bubbles_by_day, bubbles_by_hour, highlight_matches
+
+
+def test_it_highlights_every_match_ignoring_case():
+    assert highlight_matches("Coffee? more coffee", "coffee") == "<mark>Coffee</mark>? more <mark>coffee</mark>"
+
+
+def test_it_escapes_the_text_and_the_query():
+    html = highlight_matches('<script>alert("x")</script> & <b>bold</b>', "<b>")
+    assert html == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; <mark>&lt;b&gt;</mark>bold&lt;/b&gt;"
+
+
+def test_it_never_marks_inside_an_escaped_entity():
+    assert highlight_matches("fish & chips", "amp") == "fish &amp; chips"
+
+
+def test_it_treats_the_query_as_plain_text():
+    assert highlight_matches("a.b axb", ".") == "a<mark>.</mark>b axb"
+
+
+def test_it_escapes_without_a_query():
+    assert highlight_matches("<i>hi</i>", "") == "&lt;i&gt;hi&lt;/i&gt;"
+
+
+def test_it_places_a_bubble_at_its_address_or_coordinates(db):
+    with_address = SegmentFactory(chunk=ChunkFactory(location=LocationFactory(address="Lyon"), gps_lat=45, gps_lon=4))
+    without_address = SegmentFactory(chunk=ChunkFactory(gps_lat=45.764043, gps_lon=4.835659))
+    nowhere = SegmentFactory(chunk=ChunkFactory())
+    assert bubble_place(with_address) == "Lyon"
+    assert bubble_place(without_address) == "45.76404, 4.83566"
+    assert bubble_place(nowhere) == ""
+
+
+def test_it_groups_bubbles_by_local_hour_and_day(db, settings):
+    settings.TIME_ZONE = "America/New_York"  # UTC-4 in May
+    lyon = LocationFactory(address="Lyon")
+    hours_and_places = [(0, lyon), (0.5, lyon), (1, None), (20, lyon)]
+    segments = [
+        SegmentFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(hours=hours), location=location))
+        for hours, location in hours_and_places
+    ]
+    by_hour = bubbles_by_hour(segments)
+    assert [(g.starts_at.isoformat(), len(g.bubbles)) for g in by_hour] == [
+        ("2024-05-01T05:00:00-04:00", 2),
+        ("2024-05-01T06:00:00-04:00", 1),
+        ("2024-05-02T01:00:00-04:00", 1),
+    ]
+    assert [g.place for g in by_hour] == ["Lyon", "", "Lyon"]
+    assert [len(g.bubbles) for g in bubbles_by_day(segments)] == [3, 1]
