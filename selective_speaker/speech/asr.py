@@ -101,12 +101,36 @@ class WhisperXASR:
             model_a, metadata = self._aligner(language)
         except Exception as exc:  # no alignment model for this language / offline
             raise ModelError(f"whisperx has no alignment model for {language!r}: {exc}") from exc
-        aligned = self.whisperx.align(result["segments"], model_a, metadata, audio, self.device)
-        words = []
-        for w in aligned.get("word_segments", []):
-            if "start" in w and "end" in w and w.get("word", "").strip():
-                words.append(Word(int(w["start"] * 1000), int(w["end"] * 1000), w["word"].strip(), round(float(w.get("score", 0.0)), 4)))
-        return words
+        aligned = self.whisperx.align(
+            result["segments"], model_a, metadata, audio, self.device, return_char_alignments=False
+        )
+        return words_from_alignment(aligned.get("word_segments", []))
+
+
+def words_from_alignment(word_segments: list[dict]) -> list[Word]:
+    """Words of a whisperx alignment, in ms. wav2vec2 cannot place a word without letters it
+    knows (numerals, symbols): such a word is kept — never silently dropped — in the gap
+    between its neighbours' times (at least 1 ms long), with probability 0."""
+    timed: list[tuple[float | None, float | None, str, float]] = []
+    for w in word_segments:
+        text = str(w.get("word", "")).strip()
+        if not text:
+            continue
+        start, end = w.get("start"), w.get("end")
+        known = start is not None and end is not None
+        timed.append((start if known else None, end if known else None, text, float(w.get("score", 0.0)) if known else 0.0))
+    words: list[Word] = []
+    for i, (start, end, text, score) in enumerate(timed):
+        if start is None:
+            before = words[-1].end_ms if words else None
+            after = next((int(t[0] * 1000) for t in timed[i + 1 :] if t[0] is not None), None)
+            anchor = before if before is not None else after
+            if anchor is None:
+                continue  # nothing in the alignment has a time: no place to put it
+            words.append(Word(anchor, max(anchor + 1, after or 0), text, 0.0))
+            continue
+        words.append(Word(int(start * 1000), int(end * 1000), text, round(score, 4)))
+    return words
 
 
 def load_asr(config: EngineConfig) -> ASRBackend:

@@ -61,3 +61,104 @@ def test_it_says_clearly_when_the_whisperx_extra_is_missing():
             load_asr(EngineConfig(asr_backend="whisperx"))
     else:  # pragma: no cover - GPU hosts with the extra installed
         pytest.skip("whisperx is installed here: its real run is covered by the GPU check in the README")
+
+
+# --- the whisperx backend, against a stand-in module (the real one needs CUDA torch) --------
+
+
+def test_it_keeps_words_whisperx_could_not_align():
+    from selective_speaker.speech.asr import words_from_alignment
+
+    words = words_from_alignment(
+        [
+            {"word": "born", "start": 1.0, "end": 1.3, "score": 0.9},
+            {"word": "in"},  # no time, as wav2vec2 leaves numerals and symbols
+            {"word": "1998", "start": None, "end": None},
+            {"word": "here", "start": 2.0, "end": 2.4, "score": 0.8},
+            {"word": "  "},
+        ]
+    )
+    assert [(w.text, w.start_ms, w.end_ms, w.probability) for w in words] == [
+        ("born", 1000, 1300, 0.9),
+        ("in", 1300, 2000, 0.0),
+        ("1998", 2000, 2001, 0.0),
+        ("here", 2000, 2400, 0.8),
+    ]
+    assert words_from_alignment([{"word": "only"}]) == []
+
+
+class StandInWhisperX:
+    """Records how the backend drives whisperx and answers like whisperx 3.x does."""
+
+    def __init__(self):
+        self.calls = []
+
+    def load_model(self, source, device, **options):
+        self.calls.append(("load_model", source, device, options))
+        whisperx = self
+
+        class Model:
+            def transcribe(self, audio, **options):
+                whisperx.calls.append(("transcribe", audio.size, options))
+                return {"language": "en", "segments": [{"text": " hello there", "start": 0.1, "end": 0.9}]}
+
+        return Model()
+
+    def load_align_model(self, *, language_code, device):
+        self.calls.append(("load_align_model", language_code, device))
+        return "wav2vec2", {"language": language_code}
+
+    def align(self, segments, model, metadata, audio, device, **options):
+        self.calls.append(("align", model, metadata["language"], device))
+        return {
+            "word_segments": [
+                {"word": "hello", "start": 0.1, "end": 0.4, "score": 0.91},
+                {"word": "there", "start": 0.5, "end": 0.9, "score": 0.87},
+            ]
+        }
+
+
+def test_it_drives_whisperx_batched_with_alignment(monkeypatch, tmp_path):
+    import sys
+
+    stand_in = StandInWhisperX()
+    monkeypatch.setitem(sys.modules, "whisperx", stand_in)
+    model_dir = tmp_path / "ct2-model"
+    model_dir.mkdir()
+    (model_dir / "model.bin").write_bytes(b"x")
+    config = EngineConfig(
+        asr_backend="whisperx",
+        asr_model=str(model_dir),
+        asr_device="cuda",
+        asr_compute_type="float16",
+        asr_batch_size=16,
+        asr_language="en",
+    )
+    asr = load_asr(config)
+    words = asr.transcribe(np.zeros(16000, dtype=np.float32))
+    words_again = asr.transcribe(np.zeros(8000, dtype=np.float32))
+
+    assert [(w.text, w.start_ms, w.end_ms) for w in words] == [("hello", 100, 400), ("there", 500, 900)]
+    assert words_again == words
+    assert asr.model_id == "ct2-local:ct2-model"
+    load = stand_in.calls[0]
+    assert load[:3] == ("load_model", str(model_dir), "cuda")
+    assert load[3]["compute_type"] == "float16" and load[3]["language"] == "en"
+    assert ("transcribe", 16000, {"batch_size": 16, "language": "en"}) in stand_in.calls
+    # the alignment model loads once per language, however many chunks follow
+    assert [c for c in stand_in.calls if c[0] == "load_align_model"] == [("load_align_model", "en", "cuda")]
+
+
+def test_it_says_clearly_when_whisperx_has_no_alignment_model(monkeypatch, tmp_path):
+    import sys
+
+    stand_in = StandInWhisperX()
+
+    def no_aligner(**_):
+        raise ValueError("No default align-model for language: xx")
+
+    stand_in.load_align_model = no_aligner
+    monkeypatch.setitem(sys.modules, "whisperx", stand_in)
+    asr = load_asr(EngineConfig(asr_backend="whisperx", asr_model="large-v3", asr_language=None))
+    with pytest.raises(ModelError, match="no alignment model"):
+        asr.transcribe(np.zeros(16000, dtype=np.float32))

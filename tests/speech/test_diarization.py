@@ -70,3 +70,87 @@ def test_it_says_clearly_when_the_pyannote_extra_is_missing():
             load_diarizer(EngineConfig(diarization_backend="pyannote"), embedder=None)
     else:  # pragma: no cover - GPU hosts with the extra installed
         pytest.skip("pyannote.audio is installed here; the hub pipeline needs network and an HF token")
+
+
+# --- the pyannote backend, against a stand-in pyannote.audio (the real one needs CUDA torch) --
+
+
+class StandInAnnotation:
+    def __init__(self, tracks):
+        self.tracks = tracks
+
+    def itertracks(self, yield_label=False):
+        from types import SimpleNamespace
+
+        for start, end, label in self.tracks:
+            yield SimpleNamespace(start=start, end=end), None, label
+
+
+def stand_in_pyannote(monkeypatch, *, pipeline_output, loaded=True):
+    """Install a stand-in `pyannote.audio` whose Pipeline records how it is used."""
+    import sys
+    import types
+
+    calls = []
+
+    class Pipeline:
+        @classmethod
+        def from_pretrained(cls, source, **options):
+            calls.append(("from_pretrained", source, options))
+            return cls() if loaded else None
+
+        def to(self, device):
+            calls.append(("to", str(device)))
+            return self
+
+        def __call__(self, audio, **options):
+            calls.append(("run", tuple(audio["waveform"].shape), audio["sample_rate"], options))
+            return pipeline_output
+
+    package = types.ModuleType("pyannote")
+    audio_module = types.ModuleType("pyannote.audio")
+    audio_module.Pipeline = Pipeline
+    package.audio = audio_module
+    monkeypatch.setitem(sys.modules, "pyannote", package)
+    monkeypatch.setitem(sys.modules, "pyannote.audio", audio_module)
+    return calls
+
+
+def test_it_runs_a_pyannote_pipeline_and_reads_its_turns(monkeypatch):
+    pytest.importorskip("torch", reason="the pyannote backend hands audio over as a torch tensor (prep extra)")
+    annotation = StandInAnnotation([(0.5, 2.25, "SPEAKER_00"), (2.5, 4.0, "SPEAKER_01")])
+    calls = stand_in_pyannote(monkeypatch, pipeline_output=annotation)
+    config = EngineConfig(
+        diarization_backend="pyannote",
+        pyannote_pipeline="/models/pyannote-local",
+        hf_token="hf_secret",
+        min_speakers=2,
+        max_speakers=4,
+    )
+    diarizer = load_diarizer(config, embedder=None)
+    turns = diarizer.diarize(np.zeros(16000 * 5, dtype=np.float32))
+
+    assert turns == [Turn(500, 2250, "SPEAKER_00"), Turn(2500, 4000, "SPEAKER_01")]
+    assert diarizer.model_id == "pyannote:/models/pyannote-local"
+    assert calls[0] == ("from_pretrained", "/models/pyannote-local", {"token": "hf_secret"})
+    assert calls[-1] == ("run", (1, 80000), 16000, {"min_speakers": 2, "max_speakers": 4})
+    assert not [c for c in calls if c[0] == "to"]  # CPU config: the pipeline stays where it is
+
+
+def test_it_reads_pyannote_4_output_and_moves_the_pipeline_to_the_gpu(monkeypatch):
+    from types import SimpleNamespace
+
+    pytest.importorskip("torch", reason="the pyannote backend hands audio over as a torch tensor (prep extra)")
+    output = SimpleNamespace(speaker_diarization=StandInAnnotation([(1.0, 3.0, "A")]))
+    calls = stand_in_pyannote(monkeypatch, pipeline_output=output)
+    diarizer = load_diarizer(EngineConfig(diarization_backend="pyannote", asr_device="cuda"), embedder=None)
+    assert diarizer.diarize(np.zeros(16000 * 4, dtype=np.float32)) == [Turn(1000, 3000, "A")]
+    assert ("to", "cuda") in calls
+    assert calls[0] == ("from_pretrained", "pyannote/speaker-diarization-3.1", {})
+
+
+def test_it_says_clearly_when_a_pyannote_pipeline_is_gated(monkeypatch):
+    pytest.importorskip("torch", reason="the pyannote backend hands audio over as a torch tensor (prep extra)")
+    stand_in_pyannote(monkeypatch, pipeline_output=None, loaded=False)
+    with pytest.raises(ModelError, match="HF_TOKEN"):
+        load_diarizer(EngineConfig(diarization_backend="pyannote"), embedder=None)
