@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from chunks.models import Chunk, device_id_validator
 from chunks.selectors import chunk_get, chunk_list
-from chunks.services import chunk_ingest
+from chunks.services import chunk_delete, chunk_ingest
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.fields import AwareDateTimeField, FiniteFloatField
 from selective_speaker.api.pagination import CursorPage, paginated_response
@@ -118,7 +118,20 @@ class ChunkListCreateApi(APIView):
 class ChunkDetailApi(APIView):
     @extend_schema(operation_id="chunks_retrieve", responses={200: ChunkOutputSerializer, 404: ErrorSerializer})
     def get(self, request: Request, chunk_id: int) -> Response:
+        return Response(ChunkOutputSerializer(self._chunk(request, chunk_id)).data)
+
+    @extend_schema(
+        operation_id="chunks_destroy",
+        description="Delete the chunk, its segments and its audio file, at once and for good.",
+        responses={204: None, 404: ErrorSerializer, 503: ErrorSerializer},
+    )
+    def delete(self, request: Request, chunk_id: int) -> Response:
+        chunk_delete(chunk=self._chunk(request, chunk_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def _chunk(request: Request, chunk_id: int) -> Chunk:
         chunk = chunk_get(user=request.user, chunk_id=chunk_id)
         if chunk is None:
             raise NotFound()
-        return Response(ChunkOutputSerializer(chunk).data)
+        return chunk

@@ -59,6 +59,7 @@ class Chunk(models.Model):
     gps_lat = models.FloatField(null=True, blank=True, validators=latitude_validators)
     gps_lon = models.FloatField(null=True, blank=True, validators=longitude_validators)
     audio = models.FileField(upload_to=chunk_audio_path, max_length=255, blank=True)
+    audio_deleted_at = models.DateTimeField(null=True, blank=True)  # raw audio removed (retention, owner)
     audio_sha256 = models.CharField(max_length=64)
     audio_bytes = models.PositiveBigIntegerField()
     duration_ms = models.PositiveIntegerField()
@@ -74,6 +75,8 @@ class Chunk(models.Model):
     segments_count = models.PositiveIntegerField(default=0)
     owner_speech_ms = models.PositiveIntegerField(default=0)
     location = models.ForeignKey(Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="chunks")
+    # [start_ms, end_ms] of segments the owner deleted: a later reprocess never brings them back.
+    suppressed_spans = models.JSONField(default=list, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -96,3 +99,8 @@ class Chunk(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("chunks:detail", kwargs={"chunk_id": self.pk})
+
+    @property
+    def audio_retained(self) -> bool:
+        """Whether the raw recording is still stored (replay, reprocessing)."""
+        return bool(self.audio)

@@ -33,6 +33,7 @@ from selective_speaker.audio_files import (
     audio_extension,
     check_audio,
     check_upload_size,
+    delete_stored_file,
     file_sha256,
     read_stored_audio,
     storage_errors,
@@ -173,6 +174,7 @@ def chunk_process(*, chunk_id: int) -> Chunk | None:
             )
         result = speech_engine().process_chunk(audio, voiceprint=active.vector, **extra)
         _chunk_store_result(chunk, claimed_at, result, active)
+        _chunk_retain_after_processing(chunk)
     except SpeechError as exc:
         if not exc.permanent:
             return _chunk_retry_or_fail(chunk, claimed_at, exc)
@@ -228,6 +230,7 @@ def _chunk_store_result(chunk: Chunk, claimed_at: datetime, result: ChunkResult,
             uncertain=bool(s.uncertain),
         )
         for s in result.segments
+        if not _suppressed(s.start_ms, s.end_ms, chunk.suppressed_spans)
     ]
     fields = {
         "status": status,
@@ -247,6 +250,11 @@ def _chunk_store_result(chunk: Chunk, claimed_at: datetime, result: ChunkResult,
         Segment.objects.bulk_create(segments)
     for name, value in fields.items():
         setattr(chunk, name, value)
+
+
+def _suppressed(start_ms: int, end_ms: int, spans: list) -> bool:
+    """Whether a new segment overlaps one the owner deleted from an earlier result."""
+    return any(start_ms < s_end and s_start < end_ms for s_start, s_end in spans)
 
 
 def _chunk_finish_failed(chunk: Chunk, claimed_at: datetime, reason: str) -> None:
@@ -275,10 +283,15 @@ def _chunk_retry_or_fail(chunk: Chunk, claimed_at: datetime, exc: Exception) -> 
 
 def chunk_reprocess(*, chunks: Iterable[Chunk]) -> int:
     """Queue chunks for processing again (staff action); the current result stays until the new
-    one replaces it. Chunks being processed right now are skipped. Returns how many were queued."""
+    one replaces it. Chunks being processed right now, and chunks whose audio is no longer kept,
+    are skipped. Returns how many were queued."""
     ids = [chunk.id for chunk in chunks]
     now = timezone.now()
-    eligible = Chunk.objects.filter(id__in=ids).filter(~Q(status=Chunk.Status.PROCESSING) | _stale_processing(now))
+    eligible = (
+        Chunk.objects.filter(id__in=ids)
+        .exclude(audio="")
+        .filter(~Q(status=Chunk.Status.PROCESSING) | _stale_processing(now))
+    )
     with transaction.atomic():
         queued = list(eligible.select_for_update().values_list("id", flat=True))
         Chunk.objects.filter(id__in=queued).update(status=Chunk.Status.QUEUED, attempts=0, error="", claimed_at=None)
@@ -318,6 +331,63 @@ def chunk_requeue_stale(*, now: datetime | None = None) -> int:
         for chunk_id in stale_ids:
             transaction.on_commit(functools.partial(_enqueue_processing, chunk_id), robust=True)
     return len(stale_ids)
+
+
+# --- deletion and audio retention ---------------------------------------------------------
+# A file is deleted before the row that points at it: if the store fails, the row is still
+# there (503, retry) and nothing is orphaned. The post_delete receivers in chunks/signals.py
+# catch rows deleted any other way (cascades from a user, admin bulk deletes).
+
+
+def chunk_delete(*, chunk: Chunk) -> None:
+    """Delete a chunk with its segments and its audio file. StorageUnavailable when the file
+    cannot be deleted (the chunk is then left as it was)."""
+    delete_stored_file(chunk.audio)
+    Chunk.objects.filter(id=chunk.id).delete()
+
+
+def chunk_drop_audio(*, chunk: Chunk) -> bool:
+    """Delete a chunk's raw audio, keeping its segments; False if it had none left."""
+    if not chunk.audio:
+        return False
+    delete_stored_file(chunk.audio)
+    now = timezone.now()
+    Chunk.objects.filter(id=chunk.id).update(audio="", audio_deleted_at=now)
+    chunk.audio, chunk.audio_deleted_at = "", now
+    return True
+
+
+def _chunk_retain_after_processing(chunk: Chunk) -> None:
+    if settings.CHUNK_AUDIO_RETENTION != "processed" or chunk.status != Chunk.Status.DONE:
+        return
+    try:
+        chunk_drop_audio(chunk=chunk)
+    except StorageUnavailable:
+        # The result is stored; the retention sweep deletes the audio later.
+        log.exception("chunk %s: deleting its audio after processing failed", chunk.id)
+
+
+def chunk_sweep_audio_retention(*, now: datetime | None = None) -> int:
+    """Delete the raw audio that CHUNK_AUDIO_RETENTION no longer keeps (a periodic job):
+    `processed` — of done chunks (catching up on failed deletions); `days` — of every chunk
+    uploaded more than CHUNK_AUDIO_RETENTION_DAYS ago that is not still on its way. Returns how
+    many files were deleted; a store failure stops the sweep until its next run."""
+    policy = settings.CHUNK_AUDIO_RETENTION
+    if policy == "processed":
+        expired = Q(status=Chunk.Status.DONE)
+    elif policy == "days":
+        now = now or timezone.now()
+        expired = Q(created_at__lt=now - timedelta(days=settings.CHUNK_AUDIO_RETENTION_DAYS)) & ~Q(
+            status__in=[Chunk.Status.QUEUED, Chunk.Status.WAITING, Chunk.Status.PROCESSING]
+        )
+    else:
+        return 0
+    dropped = 0
+    for chunk in Chunk.objects.exclude(audio="").filter(expired).only("id", "audio").iterator():
+        dropped += chunk_drop_audio(chunk=chunk)
+    if dropped:
+        log.info("audio retention (%s): deleted the audio of %s chunks", policy, dropped)
+    return dropped
 
 
 # --- places -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chunks.models import Chunk
-from chunks.services import chunk_geocode, chunk_process, chunk_requeue_stale
+from chunks.services import chunk_geocode, chunk_process, chunk_requeue_stale, chunk_sweep_audio_retention
 
 
 def process_chunk(chunk_id: int) -> str:
@@ -21,3 +21,7 @@ def geocode_chunk(chunk_id: int) -> str:
 
 def requeue_stale_chunks() -> int:
     return chunk_requeue_stale()
+
+
+def sweep_audio_retention() -> int:
+    return chunk_sweep_audio_retention()

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from enrollment.models import Enrollment
 from enrollment.selectors import enrollment_active_ids, enrollment_get, enrollment_list
-from enrollment.services import enrollment_create
+from enrollment.services import enrollment_create, enrollment_delete
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.pagination import CursorPage, paginated_response
 
@@ -99,3 +99,18 @@ class EnrollmentDetailApi(APIView):
             raise NotFound()
         context = {"active_ids": enrollment_active_ids(user=request.user)}
         return Response(EnrollmentOutputSerializer(enrollment, context=context).data)
+
+    @extend_schema(
+        operation_id="enrollments_destroy",
+        description=(
+            "Delete an enrollment, its recording and its voiceprint. The next newest ready "
+            "enrollment becomes active; with none left, new chunks wait for one."
+        ),
+        responses={204: None, 404: ErrorSerializer, 503: ErrorSerializer},
+    )
+    def delete(self, request: Request, enrollment_id: int) -> Response:
+        enrollment = enrollment_get(user=request.user, enrollment_id=enrollment_id)
+        if enrollment is None:
+            raise NotFound()
+        enrollment_delete(enrollment=enrollment)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -26,6 +26,7 @@ from selective_speaker.audio_files import (
     audio_extension,
     check_audio,
     check_upload_size,
+    delete_stored_file,
     file_sha256,
     read_stored_audio,
     storage_errors,
@@ -115,7 +116,30 @@ def enrollment_process(*, enrollment: Enrollment) -> Enrollment | None:
         transaction.on_commit(functools.partial(chunk_requeue_waiting, user=enrollment.user), robust=True)
     for name, value in fields.items():
         setattr(enrollment, name, value)
+    if settings.ENROLLMENT_AUDIO_RETENTION == "drop":
+        enrollment_drop_audio(enrollment=enrollment)
     return enrollment
+
+
+def enrollment_drop_audio(*, enrollment: Enrollment) -> bool:
+    """Delete an enrollment's recording, keeping its voiceprint; False if it had none left.
+    A store failure is logged and leaves the recording (and its row) as they were."""
+    if not enrollment.audio:
+        return False
+    try:
+        delete_stored_file(enrollment.audio)
+    except StorageUnavailable:
+        log.exception("enrollment %s: deleting its recording failed", enrollment.id)
+        return False
+    Enrollment.objects.filter(id=enrollment.id).update(audio="")
+    enrollment.audio = ""
+    return True
+
+
+def enrollment_delete(*, enrollment: Enrollment) -> None:
+    """Delete an enrollment and its recording (StorageUnavailable leaves both)."""
+    delete_stored_file(enrollment.audio)
+    Enrollment.objects.filter(id=enrollment.id).delete()
 
 
 def enrollment_recompute_voiceprint(*, enrollment: Enrollment) -> bool:

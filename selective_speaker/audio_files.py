@@ -9,16 +9,22 @@ over-long audio is refused with a readable reason on the `audio` field (400).
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import re
 import struct
+import wave
 
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
 from selective_speaker.speech.audio import AudioInfo, decode_audio
-from selective_speaker.speech.types import AudioError
+from selective_speaker.speech.types import SAMPLE_RATE, AudioError
+
+log = logging.getLogger(__name__)
 
 # What PyAV calls a container → the extension the stored file gets (never the client's).
 CONTAINER_EXTENSIONS = {
@@ -58,6 +64,36 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     else:
         errors += [BotoCoreError, ClientError]
     return tuple(errors)
+
+
+def delete_stored_file(stored: FieldFile) -> None:
+    """Delete a stored file (nothing to do when there is none, or it is gone already).
+    StorageUnavailable when the store fails: the caller keeps the row that points at it."""
+    if not stored:
+        return
+    try:
+        stored.storage.delete(stored.name)
+    except storage_errors() as exc:
+        raise StorageUnavailable(f"could not delete {stored.name}: {exc}") from exc
+
+
+def delete_file_when_row_deleted(sender, instance, **kwargs) -> None:
+    """post_delete receiver for models with an `audio` file: once the deletion commits, the
+    file goes too — whichever way the row was deleted (service, admin, a user's cascade). A
+    store failure is logged with the file's name (services delete the file first and report
+    such failures to the client)."""
+    stored = instance.audio
+    if not stored:
+        return
+    storage, name = stored.storage, stored.name
+
+    def delete() -> None:
+        try:
+            storage.delete(name)
+        except storage_errors():
+            log.exception("could not delete %s of a deleted %s", name, sender.__name__)
+
+    transaction.on_commit(delete, robust=True)
 
 
 def check_upload_size(upload: File, *, max_bytes: int) -> None:
@@ -145,3 +181,25 @@ def read_stored_audio(stored: FieldFile, *, max_duration_ms: int) -> np.ndarray:
         with stored.open("rb") as handle:
             source = handle.read()
     return decode_audio(source, max_duration_ms=max_duration_ms)[0]
+
+
+def wav_clip(stored: FieldFile, *, start_ms: int, end_ms: int, max_duration_ms: int) -> bytes:
+    """The part [start_ms, end_ms) of a stored upload as a 16 kHz mono 16-bit PCM WAV file.
+
+    The stored audio is decoded with the speech engine's decoder (as the worker reads it), and
+    the range is clamped to the audio: a range past the end gives a WAV with no samples.
+    Raises what read_stored_audio raises: AudioError when the file is missing or undecodable,
+    the storage backend's own errors during an outage.
+    """
+    samples = read_stored_audio(stored, max_duration_ms=max_duration_ms)
+    first = min(max(start_ms, 0) * SAMPLE_RATE // 1000, samples.size)
+    last = min(max(end_ms, 0) * SAMPLE_RATE // 1000, samples.size)
+    clip = samples[first:max(first, last)]
+    pcm = (np.clip(clip, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()

@@ -50,6 +50,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.getenv(name) or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_optional_int(name: str, default: int | None) -> int | None:
     value = os.getenv(name)
     return default if value in (None, "") else int(value)
@@ -224,6 +231,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
+# --- privacy: how long raw audio is kept --------------------------------------------------
+# keep: until the owner deletes it | processed: deleted once its chunk is done | days: deleted
+# CHUNK_AUDIO_RETENTION_DAYS after upload by a scheduled sweep. Segments are kept either way;
+# a chunk without audio can no longer be replayed or reprocessed.
+CHUNK_AUDIO_RETENTION = env_choice("CHUNK_AUDIO_RETENTION", "keep", ("keep", "processed", "days"))
+CHUNK_AUDIO_RETENTION_DAYS = env_int("CHUNK_AUDIO_RETENTION_DAYS", 30)
+# keep | drop: drop deletes an enrollment's recording once its voiceprint is computed (the
+# anchored strategy needs the recording, so it cannot be combined with drop).
+ENROLLMENT_AUDIO_RETENTION = env_choice("ENROLLMENT_AUDIO_RETENTION", "keep", ("keep", "drop"))
+
 # --- background jobs (django-q2) ----------------------------------------------------------
 
 Q_CLUSTER = {
@@ -309,6 +326,8 @@ SPEECH = {
     "cpu_threads": env_int("SPEECH_CPU_THREADS", _ENGINE.cpu_threads),
     "model_cache_dir": Path(env_str("SPEECH_MODEL_DIR", str(VAR_DIR / "models"))),
 }
+if SPEECH["strategy"] == "anchored" and ENROLLMENT_AUDIO_RETENTION == "drop":
+    raise ValueError("SPEECH_STRATEGY=anchored needs the enrollment recordings: set ENROLLMENT_AUDIO_RETENTION=keep")
 # How many of the newest ready enrollments form the active voiceprint (weighted by speech).
 VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
 

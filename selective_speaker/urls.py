@@ -2,15 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from selective_speaker.api.me import AuthTokenApi, MeDataApi, MeExportApi
 from selective_speaker.health import health
 
 api_v1 = [
     path("enrollments/", include("enrollment.urls")),
     path("chunks/", include("chunks.urls")),
     path("utterances/", include("utterances.urls")),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", AuthTokenApi.as_view(), name="api-token"),
+    path("me/export", MeExportApi.as_view(), name="me-export"),
+    path("me/data", MeDataApi.as_view(), name="me-data"),
 ]
 
 urlpatterns = [

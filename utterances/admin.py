@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 
 from selective_speaker.admin_display import pretty_json
 from utterances.models import Segment
+from utterances.services import segment_delete
 
 
 @admin.register(Segment)
@@ -56,6 +57,15 @@ class SegmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Deleting goes through the service, as the owner's own deletions do: the chunk's count
+    # stays true and a reprocess never brings the segment back.
+    def delete_model(self, request, obj: Segment) -> None:
+        segment_delete(segment=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for segment in queryset.select_related(None).only("id", "chunk_id", "start_ms", "end_ms"):
+            segment_delete(segment=segment)
 
     @admin.display(description="text", ordering="text")
     def short_text(self, segment: Segment) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +13,8 @@ from chunks.models import device_id_validator
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.fields import AwareDateTimeField
 from selective_speaker.api.pagination import CursorPage, paginated_response
-from utterances.selectors import utterance_timeline
+from utterances.selectors import segment_get, utterance_timeline
+from utterances.services import segment_delete
 
 
 class UtterancePage(CursorPage):
@@ -63,3 +65,20 @@ class UtteranceListApi(APIView):
             request=request,
             view=self,
         )
+
+
+class UtteranceDetailApi(APIView):
+    @extend_schema(
+        operation_id="utterances_destroy",
+        description=(
+            "Delete one utterance (segment) for good; reprocessing its chunk never brings it back. "
+            "The chunk's audio is not touched (delete the chunk for that)."
+        ),
+        responses={204: None, 404: ErrorSerializer},
+    )
+    def delete(self, request: Request, utterance_id: int) -> Response:
+        segment = segment_get(user=request.user, segment_id=utterance_id)
+        if segment is None:
+            raise NotFound()
+        segment_delete(segment=segment)
+        return Response(status=status.HTTP_204_NO_CONTENT)

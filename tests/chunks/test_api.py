@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from chunks.models import Chunk
 from tests.audio_samples import wav_bytes
-from tests.factories import ChunkFactory, LocationFactory
+from tests.factories import ChunkFactory, LocationFactory, SegmentFactory
 
 URL = "/api/v1/chunks/"
 
@@ -239,3 +239,23 @@ def test_it_filters_chunks_by_status(api, user):
     assert [c["id"] for c in body["results"]] == [failed.id]
     assert body["results"][0]["error"] == "the file is truncated"
     assert api.get(URL, {"status": "bogus"}).status_code == 400
+
+
+def test_it_deletes_a_chunk_with_its_segments_and_audio(api, user, media_root):
+    segment = SegmentFactory(chunk__user=user)
+
+    response = api.delete(f"{URL}{segment.chunk_id}/")
+
+    assert response.status_code == 204
+    assert api.get(f"{URL}{segment.chunk_id}/").status_code == 404
+    assert api.get("/api/v1/utterances/").json()["results"] == []
+    assert stored_files(media_root) == []
+
+
+def test_it_does_not_delete_another_users_chunk(api, other_user, media_root):
+    theirs = ChunkFactory(user=other_user)
+
+    assert api.delete(f"{URL}{theirs.id}/").status_code == 404
+
+    assert Chunk.objects.filter(id=theirs.id).exists()
+    assert len(stored_files(media_root)) == 1

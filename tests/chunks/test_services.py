@@ -5,18 +5,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 from django.utils import timezone
 
 from chunks.models import Chunk, Location
 from chunks.services import (
+    chunk_delete,
+    chunk_drop_audio,
     chunk_geocode,
     chunk_ingest,
     chunk_process,
     chunk_reprocess,
     chunk_requeue_stale,
     chunk_requeue_waiting,
+    chunk_sweep_audio_retention,
     location_for,
 )
 from enrollment.models import Enrollment
@@ -25,7 +29,7 @@ from selective_speaker.audio_files import StorageUnavailable, UploadTooLarge
 from selective_speaker.speech.types import AudioError, ModelError, SpeechError
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
-from tests.factories import ChunkFactory, EnrollmentFactory
+from tests.factories import ChunkFactory, EnrollmentFactory, SegmentFactory
 from utterances.models import Segment
 
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -426,3 +430,142 @@ def test_it_geocodes_a_chunk_offline(user, settings):
 def test_it_skips_geocoding_without_a_position(user):
     chunk = ChunkFactory(user=user)
     assert chunk_geocode(chunk=chunk) is None
+
+
+# --- deletion and audio retention ---------------------------------------------------------
+
+
+def test_it_deletes_a_chunk_with_its_segments_and_file(user, media_root):
+    segment = SegmentFactory(chunk__user=user)
+    chunk = segment.chunk
+    assert stored_files(media_root)
+
+    chunk_delete(chunk=chunk)
+
+    assert not Chunk.objects.filter(id=chunk.id).exists()
+    assert not Segment.objects.filter(id=segment.id).exists()
+    assert stored_files(media_root) == []
+
+
+def test_it_keeps_the_chunk_when_its_file_cannot_be_deleted(user, media_root, monkeypatch):
+    chunk = ChunkFactory(user=user)
+    monkeypatch.setattr(FileSystemStorage, "delete", _raise_oserror)
+
+    with pytest.raises(StorageUnavailable):
+        chunk_delete(chunk=chunk)
+
+    assert Chunk.objects.filter(id=chunk.id).exists()
+    assert len(stored_files(media_root)) == 1
+
+
+def test_it_deletes_the_file_of_a_row_deleted_any_other_way(user, media_root, django_capture_on_commit_callbacks):
+    ChunkFactory(user=user)
+    EnrollmentFactory(user=user)
+    assert len(stored_files(media_root)) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()  # cascades, as the admin's "delete user" does
+
+    assert stored_files(media_root) == []
+
+
+def test_it_drops_the_audio_once_processed_when_configured(user, fake_engine, settings, media_root):
+    settings.CHUNK_AUDIO_RETENTION = "processed"
+    chunk = ChunkFactory(user=user)
+    EnrollmentFactory(user=user)
+
+    chunk_process(chunk_id=chunk.id)
+
+    chunk.refresh_from_db()
+    assert chunk.status == Chunk.Status.DONE and chunk.segments_count == 2
+    assert not chunk.audio_retained and chunk.audio_deleted_at is not None
+    remaining = stored_files(media_root)
+    assert len(remaining) == 1 and "enrollments" in remaining[0].parts  # the enrollment's recording only
+
+
+def test_it_keeps_the_audio_of_an_unfinished_chunk_under_processed_retention(user, fake_engine, settings, media_root):
+    settings.CHUNK_AUDIO_RETENTION = "processed"
+    chunk = ChunkFactory(user=user)
+    EnrollmentFactory(user=user)
+    fake_engine.error = AudioError("the audio is unreadable")
+
+    chunk_process(chunk_id=chunk.id)
+
+    chunk.refresh_from_db()
+    assert chunk.status == Chunk.Status.FAILED and chunk.audio_retained
+
+
+def test_it_keeps_the_result_when_the_audio_cannot_be_dropped(user, fake_engine, settings, monkeypatch):
+    settings.CHUNK_AUDIO_RETENTION = "processed"
+    chunk = ChunkFactory(user=user)
+    EnrollmentFactory(user=user)
+    monkeypatch.setattr(FileSystemStorage, "delete", _raise_oserror)
+
+    chunk_process(chunk_id=chunk.id)
+
+    chunk.refresh_from_db()
+    assert chunk.status == Chunk.Status.DONE and chunk.segments_count == 2 and chunk.audio_retained
+    monkeypatch.undo()
+    assert chunk_sweep_audio_retention() == 1  # the sweep catches up
+    chunk.refresh_from_db()
+    assert not chunk.audio_retained
+
+
+def test_it_sweeps_audio_older_than_the_retention_days(user, settings, media_root):
+    settings.CHUNK_AUDIO_RETENTION = "days"
+    settings.CHUNK_AUDIO_RETENTION_DAYS = 30
+    now = timezone.now()
+    old_done = ChunkFactory(user=user, status=Chunk.Status.DONE)
+    old_failed = ChunkFactory(user=user, status=Chunk.Status.FAILED)
+    old_queued = ChunkFactory(user=user, status=Chunk.Status.QUEUED)
+    recent = ChunkFactory(user=user, status=Chunk.Status.DONE)
+    Chunk.objects.exclude(id=recent.id).update(created_at=now - timedelta(days=31))
+    segment = SegmentFactory(chunk=old_done)
+
+    assert chunk_sweep_audio_retention(now=now) == 2
+
+    kept = {c.id for c in Chunk.objects.all() if c.audio_retained}
+    assert kept == {old_queued.id, recent.id}
+    assert Segment.objects.filter(id=segment.id).exists()  # the words stay, the audio goes
+    assert old_failed.id in Chunk.objects.filter(audio_deleted_at__isnull=False).values_list("id", flat=True)
+    assert len(stored_files(media_root)) == 2
+
+
+def test_it_sweeps_nothing_when_audio_is_kept(user, settings):
+    settings.CHUNK_AUDIO_RETENTION = "keep"
+    ChunkFactory(user=user, status=Chunk.Status.DONE)
+    Chunk.objects.update(created_at=timezone.now() - timedelta(days=3650))
+
+    assert chunk_sweep_audio_retention() == 0
+
+
+def test_it_does_not_reprocess_a_chunk_without_audio(user, django_capture_on_commit_callbacks):
+    kept = ChunkFactory(user=user, status=Chunk.Status.DONE)
+    dropped = ChunkFactory(user=user, status=Chunk.Status.DONE)
+    chunk_drop_audio(chunk=dropped)
+
+    assert chunk_reprocess(chunks=[kept, dropped]) == 1
+
+    dropped.refresh_from_db()
+    assert dropped.status == Chunk.Status.DONE
+
+
+def test_it_never_brings_back_a_segment_the_owner_deleted(user, fake_engine):
+    from utterances.services import segment_delete
+
+    EnrollmentFactory(user=user)
+    chunk = ChunkFactory(user=user)
+    chunk_process(chunk_id=chunk.id)
+    first = Segment.objects.get(chunk=chunk, start_ms=0)
+    segment_delete(segment=first)
+
+    chunk_reprocess(chunks=[chunk])
+    chunk_process(chunk_id=chunk.id)
+
+    chunk.refresh_from_db()
+    assert list(Segment.objects.filter(chunk=chunk).values_list("text", flat=True)) == ["see you at noon"]
+    assert chunk.segments_count == 1
+
+
+def _raise_oserror(self, name):
+    raise OSError("the store is down")

@@ -65,3 +65,19 @@ def test_it_hides_other_users_enrollments(api, other_user):
 
 def test_it_requires_authentication(db, client):
     assert client.get(URL).status_code == 401
+
+
+def test_it_deletes_an_enrollment_with_its_recording(api, user, media_root):
+    older, newer = EnrollmentFactory(user=user), EnrollmentFactory(user=user)
+
+    assert api.delete(f"/api/v1/enrollments/{newer.id}/").status_code == 204
+
+    assert api.get(f"/api/v1/enrollments/{newer.id}/").status_code == 404
+    assert [p for p in media_root.rglob("*") if p.is_file()] == [media_root / older.audio.name]
+
+
+def test_it_does_not_delete_another_users_enrollment(api, other_user):
+    theirs = EnrollmentFactory(user=other_user)
+
+    assert api.delete(f"/api/v1/enrollments/{theirs.id}/").status_code == 404
+    theirs.refresh_from_db()

@@ -9,7 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from enrollment.models import Enrollment
-from enrollment.services import enrollment_create, enrollment_process, enrollment_recompute_voiceprint
+from enrollment.services import (
+    enrollment_create,
+    enrollment_delete,
+    enrollment_process,
+    enrollment_recompute_voiceprint,
+)
 from selective_speaker.speech.types import EnrollmentError
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
@@ -140,3 +145,44 @@ def test_it_cannot_recompute_without_the_recording(user):
     enrollment = EnrollmentFactory(user=user, audio="")
     with pytest.raises(ValidationError, match="no longer kept"):
         enrollment_recompute_voiceprint(enrollment=enrollment)
+
+
+def test_it_drops_the_recording_once_the_voiceprint_exists_when_configured(user, fake_engine, settings, media_root):
+    settings.ENROLLMENT_AUDIO_RETENTION = "drop"
+    enrollment = EnrollmentFactory(user=user, status=Enrollment.Status.PENDING, voiceprint=None)
+
+    enrollment_process(enrollment=enrollment)
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.READY and enrollment.voiceprint is not None
+    assert not enrollment.audio
+    assert stored_files(media_root) == []
+
+
+def test_it_keeps_the_recording_by_default(user, fake_engine, media_root):
+    enrollment = EnrollmentFactory(user=user, status=Enrollment.Status.PENDING, voiceprint=None)
+
+    enrollment_process(enrollment=enrollment)
+
+    enrollment.refresh_from_db()
+    assert enrollment.audio and len(stored_files(media_root)) == 1
+
+
+def test_it_keeps_a_rejected_enrollments_recording_under_drop(user, fake_engine, settings, media_root):
+    settings.ENROLLMENT_AUDIO_RETENTION = "drop"
+    fake_engine.error = EnrollmentError("not enough speech")
+    enrollment = EnrollmentFactory(user=user, status=Enrollment.Status.PENDING, voiceprint=None)
+
+    enrollment_process(enrollment=enrollment)
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.REJECTED and enrollment.audio
+
+
+def test_it_deletes_an_enrollment_and_its_recording(user, media_root):
+    enrollment = EnrollmentFactory(user=user)
+
+    enrollment_delete(enrollment=enrollment)
+
+    assert not Enrollment.objects.filter(id=enrollment.id).exists()
+    assert stored_files(media_root) == []

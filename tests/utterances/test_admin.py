@@ -70,3 +70,17 @@ def test_it_sends_non_staff_to_the_login_page(client, user):
     response = client.get(SEGMENTS)
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_it_deletes_segments_through_the_service(admin_client):
+    chunk = ChunkFactory(segments_count=2)
+    first, second = SegmentFactory(chunk=chunk, start_ms=0), SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3000)
+
+    response = admin_client.post(
+        SEGMENTS, {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"}
+    )
+
+    assert response.status_code == 302
+    chunk.refresh_from_db()
+    assert chunk.segments_count == 0
+    assert sorted(chunk.suppressed_spans) == [[0, 1500], [2000, 3000]]

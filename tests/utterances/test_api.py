@@ -121,3 +121,22 @@ def test_it_requires_authentication(db, client):
 def test_it_accepts_session_authentication(db, client, user):
     client.force_login(user)
     assert client.get(URL).status_code == 200
+
+
+def test_it_deletes_an_utterance_at_once(api, user):
+    kept, deleted = SegmentFactory(chunk__user=user), SegmentFactory(chunk__user=user)
+
+    assert api.delete(f"/api/v1/utterances/{deleted.id}/").status_code == 204
+
+    assert [u["id"] for u in api.get("/api/v1/utterances/").json()["results"]] == [kept.id]
+    deleted.chunk.refresh_from_db()
+    assert deleted.chunk.suppressed_spans == [[deleted.start_ms, deleted.end_ms]]
+
+
+def test_it_does_not_delete_another_users_utterance(api, other_user):
+    theirs = SegmentFactory(chunk__user=other_user)
+
+    assert api.delete(f"/api/v1/utterances/{theirs.id}/").status_code == 404
+    assert api.delete("/api/v1/utterances/999999/").status_code == 404
+
+    theirs.refresh_from_db()
