@@ -5,6 +5,7 @@ timeline."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -105,3 +106,20 @@ def test_it_keeps_the_owners_words_and_not_the_other_speakers(api, drain_jobs, r
     assert len(bystander_only) >= 5
     assert not {w for w in bystander_only if re.search(rf"\b{re.escape(w)}\b", stored)}
     assert len(set(LONG_WORD.findall(stored)) & owner_words) >= 10
+
+    # The owner decision keeps its audit record — strategy, scores, threshold, models — and the
+    # bystander's words are nowhere in the database, not even in that record.
+    from chunks.models import Chunk
+
+    stored_chunk = Chunk.objects.get(id=chunk_id)
+    audit = stored_chunk.decision
+    assert audit["strategy"] == "voiceprint" and audit["threshold"] > 0
+    assert audit["embedding_model"] and audit["asr_model"]
+    assert audit["enrollment_ids"] == [enrollment_id]
+    assert {r["decision"] for r in audit["regions"]} >= {"owner", "other"}
+    assert all(r["similarity"] is None or -1 <= r["similarity"] <= 1 for r in audit["regions"])
+    everything = " ".join(
+        [json.dumps(audit), json.dumps(stored_chunk.timings), stored_chunk.error]
+        + [f"{s.text} {json.dumps(s.words)}" for s in stored_chunk.segments.all()]
+    ).lower()
+    assert not {w for w in bystander_only if re.search(rf"\b{re.escape(w)}\b", everything)}
