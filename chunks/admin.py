@@ -3,18 +3,21 @@
 Chunks are written by uploads and the pipeline only: every field is read-only here, and staff
 act on chunks through actions that call the services (reprocess, re-geocode). A chunk's
 segments show inline; staff may delete one (e.g. words that are not the owner's) but never add
-or edit them.
+or edit them. Reprocessing is queued; what each new result changed in the segments (counts from
+the audit record's `change`, chunks/result_changes.py) shows in the "last change" column, with
+a filter for the chunks whose last reprocess changed something.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from chunks.models import Chunk, Location
 from chunks.services import chunk_regeocode, chunk_reprocess
+from enrollment.models import DecisionReview
 from selective_speaker.admin_display import counted, pretty_json, seconds
 from utterances.models import Segment
 
@@ -59,6 +62,39 @@ class PlaceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LastChangeFilter(admin.SimpleListFilter):
+    title = "last reprocess"
+    parameter_name = "last_change"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("changed", "Changed segments"),
+            ("same", "No change"),
+            ("first", "First result only"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "changed":
+                return queryset.filter(decision__change__total__gt=0)
+            case "same":
+                return queryset.filter(decision__change__total=0)
+            case "first":
+                return queryset.filter(processed_at__isnull=False).filter(
+                    Q(decision__change__isnull=True) | Q(decision__change=None)
+                )
+        return queryset
+
+
+def change_counts(change: dict | None) -> str | None:
+    """'+1 −0 ~2' (added, removed, changed), 'no change', or None before any reprocess."""
+    if not isinstance(change, dict):
+        return None
+    if not change.get("total"):
+        return "no change"
+    return f"+{change.get('added', 0)} −{change.get('removed', 0)} ~{change.get('changed', 0)}"
+
+
 @admin.register(Chunk)
 class ChunkAdmin(admin.ModelAdmin):
     list_display = [
@@ -69,12 +105,13 @@ class ChunkAdmin(admin.ModelAdmin):
         "duration",
         "status",
         "segments_count",
+        "last_change",
         "owner_speech",
         "place",
         "attempts",
         "processed_at",
     ]
-    list_filter = ["status", "device_id", "start_ts", "created_at", PlaceFilter]
+    list_filter = ["status", LastChangeFilter, "device_id", "start_ts", "created_at", PlaceFilter]
     list_select_related = ["user", "location"]
     search_fields = ["user__username", "user__email", "device_id", "^audio_sha256", "error"]
     date_hierarchy = "start_ts"
@@ -83,7 +120,8 @@ class ChunkAdmin(admin.ModelAdmin):
     view_on_site = False  # the chunk's own URL is the owner's API
     fieldsets = [
         (None, {"fields": ["user", "device_id", "start_ts", "end_ts", "duration", "status", "error", "attempts"]}),
-        ("Result", {"fields": ["segments_count", "owner_speech", "enrollment", "processed_at"]}),
+        ("Result", {"fields": ["segments_count", "last_change_detail", "owner_speech", "enrollment", "processed_at"]}),
+        ("Review", {"fields": ["reviews"]}),
         ("Audit", {"fields": ["decision_json", "timings_json"]}),
         ("Place", {"fields": ["gps_lat", "gps_lon", "location"]}),
         ("Audio", {"fields": ["audio_file", "audio_sha256", "audio_bytes", "codec"]}),
@@ -92,8 +130,9 @@ class ChunkAdmin(admin.ModelAdmin):
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
-        # The audit records are read on the change page only (loaded there on access).
-        return super().get_queryset(request).defer("decision", "timings")
+        # The audit records are read on the change page only (loaded there on access); the list
+        # reads just the change counts out of the record.
+        return super().get_queryset(request).defer("decision", "timings").annotate(change=F("decision__change"))
 
     def has_add_permission(self, request):
         return False  # chunks arrive through the upload API
@@ -111,6 +150,45 @@ class ChunkAdmin(admin.ModelAdmin):
     @admin.display(description="owner speech (s)", ordering="owner_speech_ms")
     def owner_speech(self, chunk: Chunk) -> float:
         return seconds(chunk.owner_speech_ms)
+
+    @admin.display(description="last change")
+    def last_change(self, chunk: Chunk):
+        change = getattr(chunk, "change", None)
+        shown = change_counts(change)
+        if shown is None or not change.get("total"):
+            return shown
+        return format_html(
+            '<span title="{} added, {} removed, {} changed, {} unchanged segments">{}</span>',
+            change.get("added", 0),
+            change.get("removed", 0),
+            change.get("changed", 0),
+            change.get("unchanged", 0),
+            shown,
+        )
+
+    @admin.display(description="last change")
+    def last_change_detail(self, chunk: Chunk) -> str:
+        change = (chunk.decision or {}).get("change")
+        if not isinstance(change, dict):
+            return "first result" if chunk.decision else "not processed yet"
+        return (
+            f"{change.get('added', 0)} added, {change.get('removed', 0)} removed, "
+            f"{change.get('changed', 0)} changed, {change.get('unchanged', 0)} unchanged segments "
+            f"(replaced the result of {change.get('previous_processed_at') or 'an earlier run'})"
+        )
+
+    @admin.display(description="uncertain regions")
+    def reviews(self, chunk: Chunk):
+        counts = dict(
+            DecisionReview.objects.filter(chunk=chunk).order_by().values_list("verdict").annotate(n=Count("id"))
+        )
+        if not counts:
+            return "none to review"
+        url = reverse("admin:enrollment_decisionreview_changelist") + f"?chunk__id__exact={chunk.pk}&verdict=all"
+        summary = ", ".join(
+            f"{counts[value]} {label.lower()}" for value, label in DecisionReview.Verdict.choices if value in counts
+        )
+        return format_html('<a href="{}">{}</a>', url, summary)
 
     @admin.display(description="place", ordering="location__address")
     def place(self, chunk: Chunk) -> str | None:
@@ -136,14 +214,22 @@ class ChunkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess selected chunks", permissions=["change"])
     def reprocess(self, request, queryset):
-        chunks = list(queryset.select_related(None).only("id"))
+        chunks = list(queryset.select_related(None).only("id", "audio"))
         queued = chunk_reprocess(chunks=chunks)
-        skipped = len(chunks) - queued
-        self.message_user(
-            request,
-            f"{counted(queued, 'chunk')} queued for processing, {skipped} skipped (being processed now).",
-            messages.WARNING if skipped else messages.SUCCESS,
-        )
+        without_audio = sum(1 for chunk in chunks if not chunk.audio)
+        busy = len(chunks) - queued - without_audio
+        message = f"{counted(queued, 'chunk')} queued for processing"
+        if busy:
+            message += f", {busy} skipped (being processed now)"
+        if without_audio:
+            message += f", {without_audio} skipped (audio no longer kept)"
+        message += "."
+        if queued:
+            message += (
+                " What each new result changes shows in the 'last change' column as it finishes "
+                "(filter: last reprocess › Changed segments)."
+            )
+        self.message_user(request, message, messages.WARNING if busy or without_audio else messages.SUCCESS)
 
     @admin.action(description="Re-geocode selected chunks", permissions=["change"])
     def regeocode(self, request, queryset):

@@ -167,7 +167,7 @@ def chunk_process(*, chunk_id: int) -> Chunk | None:
     try:
         config = speech_config()
         audio = read_stored_audio(chunk.audio, max_duration_ms=config.max_duration_ms)
-        extra = {}
+        extra = {"negatives": active.negatives} if len(active.negatives) else {}
         if config.strategy == "anchored":
             extra["enrollment_audio"] = read_stored_audio(
                 active.newest.audio, max_duration_ms=config.enroll_max_duration_ms
@@ -242,10 +242,15 @@ def _chunk_store_result(chunk: Chunk, claimed_at: datetime, result: ChunkResult,
         "enrollment": active.newest,
         "processed_at": timezone.now(),
     }
+    from chunks.result_changes import result_change
+    from enrollment.review_services import decision_reviews_replace
+
     with transaction.atomic():
+        decision["change"] = result_change(chunk=chunk, segments=segments)  # counts, for staff
         if _held(chunk, claimed_at).update(**fields) != 1:
             log.warning("chunk %s was taken over by another job; its result is dropped", chunk.id)
             return
+        decision_reviews_replace(chunk=chunk, decision=decision)  # uncertain regions → review list
         Segment.objects.filter(chunk_id=chunk.id).delete()
         Segment.objects.bulk_create(segments)
     for name, value in fields.items():

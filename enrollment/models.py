@@ -68,3 +68,84 @@ class Enrollment(models.Model):
     @staticmethod
     def voiceprint_bytes(vector: np.ndarray) -> bytes:
         return np.asarray(vector, dtype=VOICEPRINT_DTYPE).tobytes()
+
+
+class DecisionReview(models.Model):
+    """A stretch of a chunk the engine could not attribute (uncertain owner match), for staff to
+    judge. Text-free by design: uncertain speech is not transcribed by default, so staff listen
+    to the region's audio instead. A verdict feeds the owner's voiceprint (owner) or its
+    negatives (not_owner) through a VoiceSample."""
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", "Pending"
+        OWNER = "owner", "The owner"
+        NOT_OWNER = "not_owner", "Not the owner"
+
+    chunk = models.ForeignKey("chunks.Chunk", on_delete=models.CASCADE, related_name="decision_reviews")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="decision_reviews")
+    start_ms = models.PositiveIntegerField()  # from the chunk's first sample
+    end_ms = models.PositiveIntegerField()
+    similarity = models.FloatField(null=True, blank=True)  # mean owner score of the region
+    threshold = models.FloatField()  # the engine's accept threshold when it decided
+    margin = models.FloatField()  # its uncertain band: [threshold - margin, threshold)
+    strategy = models.CharField(max_length=32)
+    embedding_model = models.CharField(max_length=128, blank=True)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "voice decision to review"
+        verbose_name_plural = "voice decisions to review"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["verdict", "-created_at", "-id"], name="review_verdict_idx"),
+            models.Index(fields=["user", "verdict"], name="review_user_verdict_idx"),
+            models.Index(fields=["chunk", "verdict"], name="review_chunk_verdict_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_ms__gt=models.F("start_ms")), name="review_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.chunk_id} {self.start_ms / 1000:.1f}–{self.end_ms / 1000:.1f} s ({self.verdict})"
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+class VoiceSample(models.Model):
+    """The speaker embedding of a judged region: `owner` samples join the active voiceprint,
+    `other` samples are its negatives (voices known not to be the owner's)."""
+
+    class Kind(models.TextChoices):
+        OWNER = "owner", "Owner"
+        OTHER = "other", "Other voice"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_samples")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    embedding = models.BinaryField()  # float32 little-endian, L2-normalised
+    dim = models.PositiveSmallIntegerField()
+    model_id = models.CharField(max_length=128)
+    duration_ms = models.PositiveIntegerField()
+    # Derived from the review's audio: deleting the chunk (and so the review) deletes it too.
+    review = models.OneToOneField(
+        DecisionReview, on_delete=models.CASCADE, null=True, blank=True, related_name="voice_sample"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "kind", "model_id", "-created_at"], name="voice_sample_user_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sample {self.pk} of {self.user_id}"
+
+    def embedding_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.embedding), dtype=VOICEPRINT_DTYPE).astype(np.float32)

@@ -2,15 +2,19 @@
 
 Same job rules as chunks: a conditional UPDATE claims the row, a bad recording is rejected with
 a reason the owner can act on, other errors retry a bounded number of times. When a voiceprint
-becomes ready, the owner's chunks that were waiting for one are queued.
+becomes ready, the owner's chunks that were waiting for one are queued. Staff verdicts on the
+engine's uncertain decisions (decision_review_judge) feed the voiceprint and its negatives.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -19,8 +23,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from chunks.services import chunk_requeue_waiting
-from enrollment.models import Enrollment
+from chunks.services import chunk_reprocess, chunk_requeue_waiting
+from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from selective_speaker.audio_files import (
     StorageUnavailable,
     audio_extension,
@@ -32,7 +36,7 @@ from selective_speaker.audio_files import (
     storage_errors,
 )
 from selective_speaker.json_values import json_safe
-from selective_speaker.speech.types import SpeechError
+from selective_speaker.speech.types import SAMPLE_RATE, SpeechError
 from selective_speaker.speech_config import speech_config, speech_engine
 
 log = logging.getLogger(__name__)
@@ -161,6 +165,25 @@ def enrollment_recompute_voiceprint(*, enrollment: Enrollment) -> bool:
     return queued == 1
 
 
+def enrollment_requeue_stale(*, now: datetime | None = None) -> int:
+    """Enqueue again, for a periodic schedule: enrollments whose worker died mid-job, and
+    enrollments released for a retry that never came (brokers without redelivery, such as
+    Redis, drop a failed job). Clearing `claimed_at` makes each release swept once; a duplicate
+    delivery is a no-op. Returns how many were enqueued."""
+    now = now or timezone.now()
+    stale = _stale_processing(now) | Q(
+        status=Enrollment.Status.PENDING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+    )
+    with transaction.atomic():
+        stale_ids = list(Enrollment.objects.select_for_update().filter(stale).values_list("id", flat=True))
+        Enrollment.objects.filter(id__in=stale_ids).filter(stale).update(
+            status=Enrollment.Status.PENDING, claimed_at=None
+        )
+        for enrollment_id in stale_ids:
+            transaction.on_commit(functools.partial(_enqueue_processing, enrollment_id), robust=True)
+    return len(stale_ids)
+
+
 def _stale_processing(now: datetime) -> Q:
     return Q(status=Enrollment.Status.PROCESSING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
 
@@ -196,3 +219,108 @@ def _enqueue_processing(enrollment_id: int) -> None:
         task_name=f"process-enrollment-{enrollment_id}",
         group="process_enrollment",
     )
+
+
+# --- staff verdicts on uncertain owner decisions ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What judging review items did, for the admin's message."""
+
+    marked: int  # items that now carry the verdict
+    samples: int  # voice samples stored or turned to the verdict's kind
+    without_sample: int  # items judged, but no sample: audio no longer kept or unreadable
+    chunks_queued: int  # chunks queued for reprocessing with the new voiceprint
+    chunks_skipped: int  # chunks not queued: being processed now, or audio no longer kept
+
+
+def decision_review_judge(*, reviews: Iterable[DecisionReview], verdict: str, reviewed_by) -> ReviewOutcome:
+    """Record staff's verdict on review items, learn from their audio, reprocess their chunks.
+
+    `owner`: the region's embedding becomes an owner sample, which joins the user's active
+    voiceprint (enrollment.selectors.enrollment_active_voiceprint bounds its weight);
+    `not_owner`: an `other` sample, passed to the engine as a negative. A review that has a
+    sample already only turns its kind (no audio is read again). The embedding is the engine's
+    embedder on the region's audio, computed here, synchronously: the chunk is decoded once
+    for all of its regions and a region embeds in 50–300 ms on CPU, so a page of verdicts
+    answers in seconds with what actually happened, and each chunk is queued only once its
+    sample is stored (its reprocessing must see the new voiceprint). A chunk whose audio is no
+    longer kept still records the verdict, without a sample, and cannot be reprocessed.
+    """
+    if verdict not in (DecisionReview.Verdict.OWNER, DecisionReview.Verdict.NOT_OWNER):
+        raise ValueError(f"a verdict is owner or not_owner, not {verdict!r}")
+    kind = VoiceSample.Kind.OWNER if verdict == DecisionReview.Verdict.OWNER else VoiceSample.Kind.OTHER
+    items = list(
+        DecisionReview.objects.filter(id__in=[review.id for review in reviews])
+        .select_related("chunk", "voice_sample")
+        .defer("chunk__decision", "chunk__timings")
+        .order_by("chunk_id", "start_ms")
+    )
+    has_sample = {item.id for item in items if _sample_of(item) is not None}
+    embeddings, model_id = _embed_regions([item for item in items if item.id not in has_sample])
+    now = timezone.now()
+    with transaction.atomic():
+        DecisionReview.objects.filter(id__in=[item.id for item in items]).update(
+            verdict=verdict, reviewed_by=reviewed_by, reviewed_at=now
+        )
+        for item in items:
+            if item.id in has_sample:
+                VoiceSample.objects.filter(review_id=item.id).update(kind=kind)
+            elif item.id in embeddings:
+                vector = embeddings[item.id]
+                VoiceSample.objects.update_or_create(
+                    review_id=item.id,
+                    defaults={
+                        "user_id": item.user_id,
+                        "kind": kind,
+                        "embedding": Enrollment.voiceprint_bytes(vector),
+                        "dim": int(vector.size),
+                        "model_id": model_id[:128],
+                        "duration_ms": item.duration_ms,
+                    },
+                )
+    chunks = list({item.chunk_id: item.chunk for item in items}.values())
+    queued = chunk_reprocess(chunks=chunks)
+    samples = len(has_sample) + len(embeddings)
+    return ReviewOutcome(
+        marked=len(items),
+        samples=samples,
+        without_sample=len(items) - samples,
+        chunks_queued=queued,
+        chunks_skipped=len(chunks) - queued,
+    )
+
+
+def _sample_of(review: DecisionReview) -> VoiceSample | None:
+    try:
+        return review.voice_sample
+    except VoiceSample.DoesNotExist:
+        return None
+
+
+def _embed_regions(reviews: list[DecisionReview]) -> tuple[dict[int, np.ndarray], str]:
+    """({review id: embedding of its region}, embedding model id); regions whose audio cannot be
+    read (no longer kept, unreadable, store down) or embedded (model unavailable) are left out."""
+    embeddings: dict[int, np.ndarray] = {}
+    model_id = ""
+    by_chunk: dict[int, list[DecisionReview]] = {}
+    for review in reviews:
+        by_chunk.setdefault(review.chunk_id, []).append(review)
+    for items in by_chunk.values():
+        chunk = items[0].chunk
+        if not chunk.audio:
+            continue
+        try:
+            audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
+            embedder = speech_engine().embedder
+        except (SpeechError, *storage_errors()):
+            log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
+            continue
+        model_id = embedder.model_id
+        for review in items:
+            piece = audio[review.start_ms * SAMPLE_RATE // 1000 : review.end_ms * SAMPLE_RATE // 1000]
+            if piece.size < SAMPLE_RATE // 10:  # the region lies past the end of the audio
+                continue
+            embeddings[review.id] = embedder.embed_audio(piece)
+    return embeddings, model_id

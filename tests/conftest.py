@@ -95,6 +95,18 @@ def owner_segment(start_ms: int, end_ms: int, text: str) -> Segment:
 
 
 @dataclass
+class FakeEmbedder:
+    """The engine's speaker embedder without a model: one unit vector per clip length."""
+
+    model_id: str = "campplus-192-test"
+    clips: list[int] = field(default_factory=list)  # samples of each embedded clip
+
+    def embed_audio(self, audio: np.ndarray) -> np.ndarray:
+        self.clips.append(int(audio.size))
+        return voiceprint(int(audio.size))
+
+
+@dataclass
 class FakeEngine:
     """Answers like the engine without models; `error` makes the next calls raise it."""
 
@@ -122,6 +134,7 @@ class FakeEngine:
     )
     error: BaseException | None = None
     calls: list[tuple[str, dict]] = field(default_factory=list)
+    embedder: FakeEmbedder = field(default_factory=FakeEmbedder)
 
     def enroll(self, audio: np.ndarray, *, phrase_text: str | None = None) -> EnrollmentResult:
         self.calls.append(("enroll", {"samples": audio.size, "phrase_text": phrase_text}))
@@ -129,8 +142,10 @@ class FakeEngine:
             raise self.error
         return self.enroll_result
 
-    def process_chunk(self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio=None) -> ChunkResult:
-        self.calls.append(("process_chunk", {"samples": audio.size, "voiceprint": voiceprint}))
+    def process_chunk(
+        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio=None, negatives=None
+    ) -> ChunkResult:
+        self.calls.append(("process_chunk", {"samples": audio.size, "voiceprint": voiceprint, "negatives": negatives}))
         if self.error is not None:
             raise self.error
         return self.chunk_result

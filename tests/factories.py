@@ -11,7 +11,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 
 from chunks.models import Chunk, Location
-from enrollment.models import Enrollment
+from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from tests.audio_samples import wav_bytes
 from utterances.models import Segment
 
@@ -105,3 +105,34 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     words = factory.LazyFunction(list)
     confidence = 0.9
     owner_similarity = 0.8
+
+
+class DecisionReviewFactory(factory.django.DjangoModelFactory):
+    """A pending review item: an uncertain region of a done chunk (its audio: a 1 s tone)."""
+
+    class Meta:
+        model = DecisionReview
+
+    chunk = factory.SubFactory(ChunkFactory, status=Chunk.Status.DONE)
+    user = factory.SelfAttribute("chunk.user")
+    start_ms = 200
+    end_ms = 900
+    similarity = 0.57
+    threshold = 0.6
+    margin = 0.06
+    strategy = "voiceprint"
+    embedding_model = "campplus-192-test"
+
+
+class VoiceSampleFactory(factory.django.DjangoModelFactory):
+    """An owner sample (kind=VoiceSample.Kind.OTHER for a negative), 192-d like the enrollments."""
+
+    class Meta:
+        model = VoiceSample
+
+    user = factory.SubFactory(UserFactory)
+    kind = VoiceSample.Kind.OWNER
+    embedding = factory.Sequence(lambda n: _voiceprint(50_000 + n))
+    dim = 192
+    model_id = "campplus-192-test"
+    duration_ms = 2000

@@ -6,6 +6,12 @@ window's score is blended with its cluster's mean score, so one voice is judged 
 evidence in the chunk — this is what carries short turns. Scores are smoothed along each span,
 spread onto a 10 ms frame grid (each frame takes the mean of the windows covering it) and
 thresholded: owner ≥ threshold, uncertain within `uncertain_margin` below it, other below.
+
+Negatives (optional): embeddings of voices staff confirmed are *not* the owner's. A window's
+negative evidence is its best cosine to a negative minus its cosine to the voiceprint, blended
+with its cluster and smoothed exactly like the owner score, then spread onto the frame grid;
+a frame whose evidence exceeds `negative_margin` is other, whatever its owner score. Without
+negatives (None or empty) nothing of this runs and the decisions are exactly the usual ones.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ class Attribution:
     frame_scores: np.ndarray  # per 10 ms frame, NaN outside speech
     window_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cluster_labels: np.ndarray | None = None
+    # speech the negatives turned to other that would have been owner or uncertain
+    vetoed_ms: int = 0
 
     def mean_score(self, start_ms: int, end_ms: int) -> float:
         piece = self.frame_scores[start_ms // FRAME_MS : max(start_ms // FRAME_MS + 1, end_ms // FRAME_MS)]
@@ -67,19 +75,33 @@ def _smooth(scores: np.ndarray, span_index: list[int], width: int) -> np.ndarray
     return out
 
 
+def _blend_and_smooth(raw: np.ndarray, labels: np.ndarray | None, emb: WindowEmbeddings, config: EngineConfig):
+    """Each window's value blended with its cluster's mean (when clustered), then smoothed."""
+    values = raw.astype(np.float64)
+    if labels is not None:
+        cluster_mean = np.zeros(labels.max() + 1)
+        for label in np.unique(labels):
+            cluster_mean[label] = values[labels == label].mean()
+        values = (1 - config.cluster_weight) * values + config.cluster_weight * cluster_mean[labels]
+    return _smooth(values, emb.span_index, config.smoothing_windows)
+
+
 def window_scores(emb: WindowEmbeddings, voiceprint: np.ndarray, config: EngineConfig):
     """(final window scores, raw cosine scores, cluster labels or None)."""
     raw = emb.vectors @ voiceprint.astype(np.float32)
-    scores = raw.astype(np.float64)
     labels = None
     if config.cluster_weight > 0 and len(raw) >= 2:
         labels = cluster_windows(emb.vectors, config.cluster_distance)
-        cluster_mean = np.zeros(labels.max() + 1)
-        for label in np.unique(labels):
-            cluster_mean[label] = raw[labels == label].mean()
-        scores = (1 - config.cluster_weight) * scores + config.cluster_weight * cluster_mean[labels]
-    scores = _smooth(scores, emb.span_index, config.smoothing_windows)
-    return scores, raw, labels
+    return _blend_and_smooth(raw, labels, emb, config), raw, labels
+
+
+def negative_evidence(
+    emb: WindowEmbeddings, raw: np.ndarray, negatives: np.ndarray, labels: np.ndarray | None, config: EngineConfig
+) -> np.ndarray:
+    """Per window: best cosine to a negative minus cosine to the voiceprint (`raw`), blended
+    and smoothed like the owner score. > 0: the window sounds more like a known other voice."""
+    best = (emb.vectors @ np.asarray(negatives, dtype=np.float32).T).max(axis=1)
+    return _blend_and_smooth(best - raw, labels, emb, config)
 
 
 def frame_grid(duration_ms: int, windows: list[Span], scores: np.ndarray) -> np.ndarray:
@@ -109,14 +131,21 @@ def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
     return runs
 
 
-def decide(frame_scores: np.ndarray, config: EngineConfig) -> list[tuple[int, int, Decision, float]]:
-    """Runs of equal decision over the frame grid: (start_ms, end_ms, decision, mean score)."""
+def decide(
+    frame_scores: np.ndarray, config: EngineConfig, vetoed: np.ndarray | None = None
+) -> list[tuple[int, int, Decision, float]]:
+    """Runs of equal decision over the frame grid: (start_ms, end_ms, decision, mean score).
+
+    `vetoed` (bool per frame, optional) marks frames a negative claims: they are other.
+    """
     codes = np.full(frame_scores.size, -1, dtype=int)
     speech = ~np.isnan(frame_scores)
     threshold = config.accept_threshold
     codes[speech] = _OTHER
     codes[speech & (frame_scores >= threshold - config.uncertain_margin)] = _UNCERTAIN
     codes[speech & (frame_scores >= threshold)] = _OWNER
+    if vetoed is not None:
+        codes[speech & vetoed] = _OTHER
     # An owner run too short to hold a word counts as uncertain, not owner.
     for lo, hi, code in _runs(codes):
         if code == _OWNER and (hi - lo) * FRAME_MS < MIN_OWNER_RUN_MS:
@@ -128,17 +157,34 @@ def decide(frame_scores: np.ndarray, config: EngineConfig) -> list[tuple[int, in
 
 
 def attribute_voiceprint(
-    emb: WindowEmbeddings, voiceprint: np.ndarray, duration_ms: int, config: EngineConfig
+    emb: WindowEmbeddings,
+    voiceprint: np.ndarray,
+    duration_ms: int,
+    config: EngineConfig,
+    negatives: np.ndarray | None = None,
 ) -> Attribution:
+    """Owner, uncertain and other regions of a chunk from its window embeddings.
+
+    `negatives` (k × dim, optional): voices known not to be the owner's; see the module's
+    docstring. None or an empty array leaves every decision as it is without them.
+    """
     if not emb.spans:
         return Attribution([], [], [], np.full(-(-duration_ms // FRAME_MS), np.nan))
     scores, raw, labels = window_scores(emb, voiceprint, config)
     grid = frame_grid(duration_ms, emb.spans, scores)
-    runs = decide(grid, config)
+    vetoed = None
+    vetoed_ms = 0
+    if negatives is not None and len(negatives):
+        evidence = frame_grid(duration_ms, emb.spans, negative_evidence(emb, raw, negatives, labels, config))
+        with np.errstate(invalid="ignore"):
+            vetoed = evidence > config.negative_margin  # NaN (no speech) compares False
+            claimed = vetoed & (grid >= config.accept_threshold - config.uncertain_margin)
+        vetoed_ms = int(claimed.sum()) * FRAME_MS
+    runs = decide(grid, config, vetoed)
     regions = [Region(start, min(end, duration_ms), round(score, 4), decision) for start, end, decision, score in runs]
     owner = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER]
     uncertain = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN]
-    return Attribution(owner, uncertain, regions, grid, raw, labels)
+    return Attribution(owner, uncertain, regions, grid, raw, labels, vetoed_ms)
 
 
 # --- boundary refinement -------------------------------------------------------------------
@@ -225,7 +271,9 @@ def refine_boundaries(
     regions = [r for r in regions if r.end_ms - r.start_ms > 0]
     owner = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER]
     uncertain = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN]
-    return Attribution(owner, uncertain, regions, att.frame_scores, att.window_scores, att.cluster_labels)
+    return Attribution(
+        owner, uncertain, regions, att.frame_scores, att.window_scores, att.cluster_labels, att.vetoed_ms
+    )
 
 
 # --- anchored strategy -----------------------------------------------------------------------

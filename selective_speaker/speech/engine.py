@@ -175,18 +175,34 @@ class Engine:
     # --- chunks -----------------------------------------------------------------------------
 
     def process_chunk(
-        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio: np.ndarray | None = None
+        self,
+        audio: np.ndarray,
+        *,
+        voiceprint: np.ndarray,
+        enrollment_audio: np.ndarray | None = None,
+        negatives: np.ndarray | None = None,
     ) -> ChunkResult:
         """The owner's segments of one chunk; nobody else's speech is transcribed.
 
         The voiceprint strategy needs only the voiceprint; the anchored one also needs the
-        owner's enrollment audio.
+        owner's enrollment audio. `negatives` (k × dim embeddings of voices confirmed not to be
+        the owner's, optional) turn speech that sounds more like one of them than like the
+        owner into other (voiceprint strategy only; see attribution.py). None or empty: no
+        change at all.
         """
         config = self.config
         timer = Timer()
         started = time.perf_counter()
         duration_ms = audio.size * 1000 // SAMPLE_RATE
         voiceprint = np.asarray(voiceprint, dtype=np.float32)
+        if negatives is not None:
+            negatives = np.asarray(negatives, dtype=np.float32)
+            if negatives.size == 0:
+                negatives = None
+            elif negatives.ndim != 2 or negatives.shape[1] != voiceprint.size:
+                raise ValueError(
+                    f"negatives must be k × {voiceprint.size} like the voiceprint, not {negatives.shape}"
+                )
         decision: dict = {
             "strategy": config.strategy,
             "threshold": config.accept_threshold,
@@ -212,10 +228,12 @@ class Engine:
         with timer.stage("embed"):
             emb = embed_speech(audio, spans, self.embedder, config)
         with timer.stage("attribute"):
-            att = attribute_voiceprint(emb, voiceprint, duration_ms, config)
+            att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
             if config.refine_boundaries:
                 att = refine_boundaries(att, emb, self.embedder, voiceprint)
         decision["windows"] = len(emb.spans)
+        if negatives is not None:
+            decision.update(negatives=len(negatives), negative_margin=config.negative_margin, vetoed_ms=att.vetoed_ms)
         decision["clusters"] = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
         _record_regions(decision, att)
         if not att.owner and decision["uncertain_ms"] >= INDETERMINATE_UNCERTAIN_SHARE * decision["speech_ms"]:

@@ -159,15 +159,87 @@ def test_it_reprocesses_selected_chunks_and_says_what_it_queued(admin_client, dj
     failed = ChunkFactory(status=Chunk.Status.FAILED, attempts=3, error="gave up")
     busy = ChunkFactory(status=Chunk.Status.PROCESSING, claimed_at=timezone.now(), attempts=1)
     untouched = ChunkFactory(status=Chunk.Status.DONE)
+    gone = ChunkFactory(status=Chunk.Status.DONE, audio="")
     with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(admin_client, CHUNKS, "reprocess", [done, failed, busy])
+        response = run_action(admin_client, CHUNKS, "reprocess", [done, failed, busy, gone])
     assert response.status_code == 302
-    assert messages_of(response) == ["2 chunks queued for processing, 1 skipped (being processed now)."]
+    assert messages_of(response) == [
+        "2 chunks queued for processing, 1 skipped (being processed now), 1 skipped (audio no longer kept). "
+        "What each new result changes shows in the 'last change' column as it finishes "
+        "(filter: last reprocess › Changed segments)."
+    ]
     statuses = dict(Chunk.objects.values_list("id", "status"))
-    assert statuses == {done.pk: "queued", failed.pk: "queued", busy.pk: "processing", untouched.pk: "done"}
+    assert statuses == {
+        done.pk: "queued",
+        failed.pk: "queued",
+        busy.pk: "processing",
+        untouched.pk: "done",
+        gone.pk: "done",
+    }
     assert sorted(queued_jobs()) == sorted(
         [("chunks.tasks.process_chunk", (done.pk,)), ("chunks.tasks.process_chunk", (failed.pk,))]
     )
+
+
+def test_it_says_plainly_when_nothing_could_be_queued(admin_client):
+    busy = ChunkFactory(status=Chunk.Status.PROCESSING, claimed_at=timezone.now())
+    response = run_action(admin_client, CHUNKS, "reprocess", [busy])
+    assert messages_of(response) == ["0 chunks queued for processing, 1 skipped (being processed now)."]
+
+
+# --- what a reprocess changed ---------------------------------------------------------------
+
+
+def change(added=0, removed=0, changed=0, unchanged=0):
+    return {
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "unchanged": unchanged,
+        "total": added + removed + changed,
+        "previous_processed_at": "2024-05-01T09:00:00+00:00",
+    }
+
+
+def test_it_shows_what_the_last_reprocess_changed(admin_client):
+    now = timezone.now()
+    ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"change": change(added=1, changed=2)})
+    ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"change": change(unchanged=3)})
+    ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"strategy": "voiceprint", "change": None})
+    response = admin_client.get(CHUNKS)
+    html = response.content.decode()
+    assert "+1 −0 ~2" in html
+    assert 'title="1 added, 0 removed, 2 changed, 0 unchanged segments"' in html
+    assert "no change" in html
+
+
+def test_it_filters_chunks_by_what_their_last_reprocess_changed(admin_client):
+    now = timezone.now()
+    changed = ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"change": change(removed=1)})
+    same = ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"change": change(unchanged=2)})
+    first = ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"strategy": "voiceprint", "change": None})
+    older = ChunkFactory(status=Chunk.Status.DONE, processed_at=now, decision={"strategy": "voiceprint"})
+    ChunkFactory()  # never processed
+    for value, expected in [
+        ("changed", {changed.pk}),
+        ("same", {same.pk}),
+        ("first", {first.pk, older.pk}),
+    ]:
+        response = admin_client.get(CHUNKS, {"last_change": value})
+        assert response.status_code == 200
+        assert listed(response) == expected, value
+
+
+def test_it_shows_the_last_change_and_the_review_items_on_the_chunk_page(admin_client):
+    from tests.factories import DecisionReviewFactory
+
+    chunk = ChunkFactory(status=Chunk.Status.DONE, processed_at=timezone.now(), decision={"change": change(added=2)})
+    DecisionReviewFactory(chunk=chunk)
+    DecisionReviewFactory(chunk=chunk, verdict="owner")
+    html = admin_client.get(change_url(chunk)).content.decode()
+    assert "2 added, 0 removed, 0 changed, 0 unchanged segments" in html
+    assert "1 pending, 1 the owner" in html
+    assert f"?chunk__id__exact={chunk.pk}&amp;verdict=all" in html
 
 
 def test_it_regeocodes_selected_chunks_with_a_position(admin_client, django_capture_on_commit_callbacks):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, VoiceSample
 from enrollment.selectors import enrollment_active_ids, enrollment_active_voiceprint
 from selective_speaker.speech.voiceprint import combine_voiceprints
-from tests.factories import EnrollmentFactory
+from tests.factories import EnrollmentFactory, VoiceSampleFactory
 
 
 def test_it_has_no_voiceprint_without_a_ready_enrollment(user):
@@ -42,3 +42,72 @@ def test_it_never_mixes_voiceprints_of_different_models(user, settings):
     EnrollmentFactory(user=user)
     newest = EnrollmentFactory(user=user, model_id="another-model")
     assert enrollment_active_voiceprint(user=user).enrollments == [newest]
+
+
+# --- owner samples and negatives from staff verdicts ------------------------------------------
+
+
+def test_it_adds_owner_samples_to_the_voiceprint_weighted_by_their_duration(user, settings):
+    settings.VOICEPRINT_SAMPLES_MAX_SHARE = 0.3
+    enrollment = EnrollmentFactory(user=user, speech_ms=12_000)
+    short, long = VoiceSampleFactory(user=user, duration_ms=1000), VoiceSampleFactory(user=user, duration_ms=3000)
+    active = enrollment_active_voiceprint(user=user)
+    expected = combine_voiceprints(
+        [enrollment.voiceprint_array(), long.embedding_array(), short.embedding_array()], [12_000, 3000, 1000]
+    )
+    np.testing.assert_allclose(active.vector, expected, atol=1e-6)
+    assert active.enrollments == [enrollment]
+    assert active.owner_samples == 2 and active.samples_share == round(4000 / 16_000, 4)
+
+
+def test_it_never_lets_samples_outweigh_the_enrollment(user, settings):
+    # 20 s of samples against 12 s of enrollment speech: capped at 30 % of the whole weight
+    settings.VOICEPRINT_SAMPLES_MAX_SHARE = 0.3
+    enrollment = EnrollmentFactory(user=user, speech_ms=12_000)
+    samples = VoiceSampleFactory.create_batch(10, user=user, duration_ms=2000)
+    active = enrollment_active_voiceprint(user=user)
+    given = 12_000 * 0.3 / 0.7
+    expected = combine_voiceprints(
+        [enrollment.voiceprint_array()] + [s.embedding_array() for s in reversed(samples)],
+        [12_000] + [given / 10] * 10,
+    )
+    np.testing.assert_allclose(active.vector, expected, atol=1e-6)
+    assert active.samples_share == 0.3
+    assert active.vector @ enrollment.voiceprint_array() > 0.8
+
+
+def test_it_uses_only_samples_and_negatives_of_the_voiceprints_model(user, other_user):
+    enrollment = EnrollmentFactory(user=user)
+    VoiceSampleFactory(user=user, model_id="ecapa-256")
+    VoiceSampleFactory(user=user, kind=VoiceSample.Kind.OTHER, model_id="ecapa-256")
+    VoiceSampleFactory(user=other_user)
+    VoiceSampleFactory(user=other_user, kind=VoiceSample.Kind.OTHER)
+    active = enrollment_active_voiceprint(user=user)
+    np.testing.assert_array_equal(active.vector, enrollment.voiceprint_array())
+    assert active.owner_samples == 0 and active.negatives.shape == (0, 192)
+
+
+def test_it_learns_nothing_from_samples_when_turned_off(user, settings):
+    settings.VOICEPRINT_SAMPLES_MAX_SHARE = 0.0
+    enrollment = EnrollmentFactory(user=user)
+    VoiceSampleFactory(user=user)
+    active = enrollment_active_voiceprint(user=user)
+    np.testing.assert_array_equal(active.vector, enrollment.voiceprint_array())
+    assert active.owner_samples == 0 and active.samples_share == 0.0
+
+
+def test_it_exposes_the_other_voices_as_negatives(user):
+    EnrollmentFactory(user=user)
+    first = VoiceSampleFactory(user=user, kind=VoiceSample.Kind.OTHER)
+    second = VoiceSampleFactory(user=user, kind=VoiceSample.Kind.OTHER)
+    VoiceSampleFactory(user=user)  # an owner sample is no negative
+    active = enrollment_active_voiceprint(user=user)
+    np.testing.assert_array_equal(active.negatives, np.stack([second.embedding_array(), first.embedding_array()]))
+    assert active.negatives.dtype == np.float32
+
+
+def test_it_finds_the_active_enrollments_without_reading_samples(user, django_assert_num_queries):
+    newest = EnrollmentFactory(user=user)
+    VoiceSampleFactory(user=user)
+    with django_assert_num_queries(1):
+        assert enrollment_active_ids(user=user) == {newest.id}

@@ -119,3 +119,66 @@ print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchaudio'
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- negatives --------------------------------------------------------------------------------
+
+
+def owner_recall_and_leak(result, turns, n):
+    owner = coverage([(s, e) for s, e, who in turns if who == OWNER], n)
+    bystander = coverage([(s, e) for s, e, who in turns if who == BYSTANDER], n)
+    kept = coverage([(s.start_ms, s.end_ms) for s in result.segments], n)
+    return (kept & owner).sum() / owner.sum(), (kept & bystander & ~owner).sum() / max(1, kept.sum())
+
+
+@pytest.fixture(scope="module")
+def bystander_negative(engine, conversation):
+    """The bystander's voice as staff's "not the owner" verdict stores it: one region's embedding."""
+    audio, turns = conversation
+    start, end, _ = next(t for t in turns if t[2] == BYSTANDER)
+    return engine.embedder.embed_audio(audio[start * 16 : end * 16])[None, :]
+
+
+def test_it_decides_exactly_as_before_without_negatives(engine, owner_voiceprint, conversation, monkeypatch):
+    import selective_speaker.speech.engine as engine_module
+
+    seen = []
+    original = engine_module.attribute_voiceprint
+    monkeypatch.setattr(
+        engine_module, "attribute_voiceprint", lambda *args: seen.append(args[4]) or original(*args)
+    )
+    audio, _ = conversation
+    plain = engine.process_chunk(audio, voiceprint=owner_voiceprint)
+    empty = engine.process_chunk(audio, voiceprint=owner_voiceprint, negatives=np.zeros((0, 192), np.float32))
+    assert seen == [None, None]  # the attribution never sees negatives: the default path runs as before
+    assert empty.decision == plain.decision and "negatives" not in plain.decision
+    assert [(s.start_ms, s.end_ms, s.text) for s in empty.segments] == [
+        (s.start_ms, s.end_ms, s.text) for s in plain.segments
+    ]
+
+
+def test_it_refuses_negatives_of_another_size(engine, owner_voiceprint):
+    with pytest.raises(ValueError, match="negatives must be k × 192"):
+        engine.process_chunk(np.zeros(16000, np.float32), voiceprint=owner_voiceprint, negatives=np.ones((2, 256)))
+
+
+def test_it_stops_a_leak_with_a_negative_of_the_other_voice(
+    engine_config, owner_voiceprint, conversation, bystander_negative
+):
+    # A threshold far too low lets the bystander through; the bystander's negative stops it,
+    # and the voiceprint itself among the negatives (a wrong verdict) costs the owner nothing.
+    from selective_speaker.speech.engine import Engine
+
+    audio, turns = conversation
+    n = audio.size // 160 + 1
+    loose = Engine.shared(engine_config.with_(accept_threshold=0.35))
+    leaky = loose.process_chunk(audio, voiceprint=owner_voiceprint)
+    negatives = np.vstack([bystander_negative, owner_voiceprint[None, :]])
+    fixed = loose.process_chunk(audio, voiceprint=owner_voiceprint, negatives=negatives)
+    recall_before, leak_before = owner_recall_and_leak(leaky, turns, n)
+    recall_after, leak_after = owner_recall_and_leak(fixed, turns, n)
+    assert leak_before > 0.2, leak_before
+    assert leak_after <= 0.02, leak_after
+    assert recall_after >= 0.8, recall_after
+    assert fixed.decision["negatives"] == 2 and fixed.decision["negative_margin"] == 0.10
+    assert fixed.decision["vetoed_ms"] > 5000
