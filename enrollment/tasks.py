@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enrollment.models import Enrollment
-from enrollment.services import enrollment_process
+from enrollment.services import enrollment_process, enrollment_requeue_stale
 
 
 def process_enrollment(enrollment_id: int) -> str:
@@ -12,3 +12,7 @@ def process_enrollment(enrollment_id: int) -> str:
         return "gone"
     processed = enrollment_process(enrollment=enrollment)
     return "skipped" if processed is None else processed.status
+
+
+def requeue_stale_enrollments() -> int:
+    return enrollment_requeue_stale()

@@ -4,13 +4,17 @@
                "fields": {"audio": ["the file is empty"]}}}
 
 Services raise Django's ValidationError (field-level messages kept), `UploadTooLarge` (413) and
-`StorageUnavailable` (503, retryable); DRF's own exceptions keep their status codes.
+`StorageUnavailable` (503, retryable); a database outage (OperationalError) answers 503 as well;
+DRF's own exceptions keep their status codes.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import exceptions, serializers, status
@@ -18,6 +22,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from selective_speaker.audio_files import StorageUnavailable, UploadTooLarge
+
+log = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -69,6 +75,10 @@ def _as_api_exception(exc: Exception) -> Exception:
         return PayloadTooLarge(detail=str(exc))
     if isinstance(exc, StorageUnavailable):
         return ServiceUnavailable(detail="the file store is unavailable; nothing was kept, try again later")
+    if isinstance(exc, OperationalError):
+        # Down, restarting or failing over: not a bug in the request, which the client may repeat.
+        log.error("the database is unavailable", exc_info=exc)
+        return ServiceUnavailable(detail="the database is unavailable; try again later")
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
