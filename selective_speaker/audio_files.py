@@ -119,6 +119,7 @@ def check_audio(upload: File, *, max_duration_ms: int) -> AudioInfo:
         source = getattr(upload, "file", upload)
     try:
         _check_wav_complete(upload)
+        _check_ogg_complete(upload)
         _, info = decode_audio(source, max_duration_ms=max_duration_ms)
     except AudioError as exc:
         raise ValidationError({"audio": exc.reason}, code="invalid_audio") from exc
@@ -159,6 +160,36 @@ def _check_wav_complete(upload: File) -> None:
                 )
             return
         offset += 8 + size + (size & 1)
+
+
+_OGG_PAGE_HEADER = 27
+
+
+def _check_ogg_complete(upload: File) -> None:
+    """AudioError when an Ogg file stops inside a page (only the page headers are read).
+
+    Ogg declares no total duration (the decoder takes it from the last page it finds), so a
+    transfer cut short would otherwise pass as a shorter recording. A file that ends after a
+    whole page without the end-of-stream flag is what a recorder that died leaves: like a
+    streaming WAV, it is kept for what it holds.
+    """
+    upload.seek(0)
+    if upload.read(4) != b"OggS":
+        upload.seek(0)
+        return
+    offset = 0
+    try:
+        while offset < upload.size:
+            upload.seek(offset)
+            header = upload.read(_OGG_PAGE_HEADER)
+            if header[:4] != b"OggS":
+                return  # not a page boundary we understand: the decoder judges the rest
+            lacing = upload.read(header[26]) if len(header) == _OGG_PAGE_HEADER else b""
+            offset += _OGG_PAGE_HEADER + len(lacing) + sum(lacing)
+            if len(header) < _OGG_PAGE_HEADER or len(lacing) < header[26] or offset > upload.size:
+                raise AudioError("the file is truncated: its last Ogg page is incomplete")
+    finally:
+        upload.seek(0)
 
 
 def audio_extension(info: AudioInfo) -> str:

@@ -18,6 +18,8 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="timeline:index"), name="home"),
     path("timeline/", include("utterances.urls_html")),
+    path("enroll/", include("utterances.urls_enroll")),
+    path("account/", include("utterances.urls_account")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -49,3 +49,67 @@ def test_it_leaves_the_file_ready_to_store():
 )
 def test_it_names_the_stored_file_after_the_container(container, extension):
     assert audio_extension(AudioInfo(1000, "x", container, 16000, 1)) == extension
+
+
+def _stored(db_audio: bytes):
+    from tests.factories import ChunkFactory
+
+    chunk = ChunkFactory(audio=SimpleUploadedFile("c.wav", db_audio))
+    return chunk.audio
+
+
+def _read_wav(data: bytes):
+    import io
+    import wave
+
+    with wave.open(io.BytesIO(data), "rb") as clip:
+        return clip.getnchannels(), clip.getsampwidth(), clip.getframerate(), clip.getnframes()
+
+
+@pytest.mark.django_db
+def test_wav_clip_cuts_the_range_as_16_khz_mono_pcm():
+    from selective_speaker.audio_files import wav_clip
+
+    stored = _stored(wav_bytes(3.0, sample_rate=44_100, channels=2))
+    clip = wav_clip(stored, start_ms=500, end_ms=1750, max_duration_ms=60_000)
+    assert clip[:4] == b"RIFF" and clip[8:12] == b"WAVE"
+    assert _read_wav(clip) == (1, 2, 16_000, 20_000)  # 1.25 s at 16 kHz
+
+
+@pytest.mark.django_db
+def test_wav_clip_clamps_the_range_to_the_audio():
+    from selective_speaker.audio_files import wav_clip
+
+    stored = _stored(wav_bytes(2.0))
+    assert _read_wav(wav_clip(stored, start_ms=-300, end_ms=500, max_duration_ms=60_000))[3] == 8_000
+    assert _read_wav(wav_clip(stored, start_ms=1500, end_ms=9_000, max_duration_ms=60_000))[3] == 8_000
+    assert _read_wav(wav_clip(stored, start_ms=5000, end_ms=6000, max_duration_ms=60_000))[3] == 0
+
+
+@pytest.mark.django_db
+def test_wav_clip_keeps_the_samples():
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    from selective_speaker.audio_files import wav_clip
+
+    original = wav_bytes(1.0, seed=7)
+    expected, _ = sf.read(io.BytesIO(original), dtype="float32")
+    clip, rate = sf.read(io.BytesIO(wav_clip(_stored(original), start_ms=250, end_ms=500, max_duration_ms=60_000)), dtype="float32")
+    assert rate == 16_000
+    assert np.allclose(clip, expected[4_000:8_000], atol=2 / 32768)
+
+
+@pytest.mark.django_db
+def test_wav_clip_raises_audio_error_when_the_file_is_gone_or_garbage():
+    from selective_speaker.audio_files import wav_clip
+    from selective_speaker.speech.types import AudioError
+
+    stored = _stored(wav_bytes(1.0))
+    stored.storage.delete(stored.name)
+    with pytest.raises(AudioError, match="missing"):
+        wav_clip(stored, start_ms=0, end_ms=500, max_duration_ms=60_000)
+    with pytest.raises(AudioError):
+        wav_clip(_stored(b"not audio at all" * 100), start_ms=0, end_ms=500, max_duration_ms=60_000)

@@ -1,10 +1,11 @@
-"""How segments read as utterance bubbles: their place, and their grouping by hour or by day."""
+"""How segments read as utterance bubbles: their place, their grouping by hour or by day, and
+the day strip that shows at a glance when the owner spoke."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.utils import timezone
@@ -45,6 +46,7 @@ class BubbleGroup:
 
     starts_at: datetime  # local time, truncated to the hour or the day
     bubbles: list[Segment]
+    anchor: str = ""  # the id the day strip links to (first group of each hour)
 
     @property
     def place(self) -> str:
@@ -65,8 +67,70 @@ def _group(segments: Iterable[Segment], truncate: Callable[[datetime], datetime]
 
 
 def bubbles_by_hour(segments: Iterable[Segment]) -> list[BubbleGroup]:
-    return _group(segments, lambda local: local.replace(minute=0, second=0, microsecond=0))
+    groups = _group(segments, lambda local: local.replace(minute=0, second=0, microsecond=0))
+    anchored: list[BubbleGroup] = []
+    seen: set[int] = set()
+    for group in groups:  # a day that turns the clocks back has one hour twice
+        hour = group.starts_at.hour
+        anchored.append(replace(group, anchor="" if hour in seen else hour_anchor(hour)))
+        seen.add(hour)
+    return anchored
 
 
 def bubbles_by_day(segments: Iterable[Segment]) -> list[BubbleGroup]:
     return _group(segments, lambda local: local.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+# --- the day strip ---------------------------------------------------------------------------
+
+# Spoken time in an hour from which a cell gets the next shade: under 1 min, 5 min, 15 min, more.
+STRIP_LEVELS_MS = (60_000, 5 * 60_000, 15 * 60_000)
+
+
+def hour_anchor(hour: int) -> str:
+    return f"hour-{hour:02d}"
+
+
+def spoken_duration(ms: int) -> str:
+    """A duration as people say it: "45 s", "3 min 20 s", "1 h 5 min"."""
+    seconds = round(ms / 1000)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@dataclass(frozen=True)
+class StripCell:
+    """One hour of the day strip."""
+
+    hour: int
+    spoken_ms: int = 0
+    count: int = 0
+
+    @property
+    def level(self) -> int:
+        """0 (silent) to 4 (a quarter of an hour or more of speech)."""
+        if not self.count:
+            return 0
+        return 1 + sum(self.spoken_ms >= bound for bound in STRIP_LEVELS_MS)
+
+    @property
+    def anchor(self) -> str:
+        return hour_anchor(self.hour)
+
+    @property
+    def label(self) -> str:
+        span = f"{self.hour:02d}:00–{(self.hour + 1) % 24:02d}:00"
+        if not self.count:
+            return f"{span}: nothing said"
+        said = "utterance" if self.count == 1 else "utterances"
+        return f"{span}: {self.count} {said}, {spoken_duration(self.spoken_ms)} spoken"
+
+
+def day_strip(activity: dict[int, tuple[int, int]]) -> list[StripCell]:
+    """24 cells, midnight to midnight, from utterances.selectors.utterance_hourly_activity."""
+    return [StripCell(hour, *activity.get(hour, (0, 0))) for hour in range(24)]

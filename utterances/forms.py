@@ -1,4 +1,5 @@
-"""The timeline page's query string: which day, which device, what to search for."""
+"""The owner pages' forms: the timeline's query string (which day, which device, what to search
+for), the enrollment upload, and the typed confirmation before erasing everything."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class TimelineFilterForm(forms.Form):
     day = forms.DateField(
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        # rendered beside the previous/next day links, outside the <form> it belongs to
+        widget=forms.DateInput(attrs={"type": "date", "form": "timeline-filters"}, format="%Y-%m-%d"),
     )
     device_id = forms.ChoiceField(required=False, label="Device")
     q = forms.CharField(
@@ -77,3 +79,82 @@ class TimelineFilterForm(forms.Form):
             device_id=cleaned.get("device_id") or "",
             q=cleaned.get("q") or "",
         )
+
+
+# --- enrollment ------------------------------------------------------------------------------
+
+# Phonetically balanced passages to read aloud: Harvard sentences (IEEE 1969, public domain),
+# five per passage, 12–20 s at a relaxed pace.
+ENROLLMENT_PHRASES = (
+    "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. "
+    "It is easy to tell the depth of a well. These days a chicken leg is a rare dish. "
+    "Rice is often served in round bowls.",
+    "The juice of lemons makes fine punch. The box was thrown beside the parked truck. "
+    "The hogs were fed chopped corn and garbage. Four hours of steady work faced us. "
+    "A large size in stockings is hard to sell.",
+    "The boy was there when the sun rose. A rod is used to catch pink salmon. "
+    "The source of the huge river is the clear spring. Kick the ball straight and follow through. "
+    "Help the woman get back to her feet.",
+    "A pot of tea helps to pass the evening. Smoky fires lack flame and heat. "
+    "The soft cushion broke the man's fall. The salt breeze came across from the sea. "
+    "The girl at the booth sold fifty bonds.",
+    "The small pup gnawed a hole in the sock. The fish twisted and turned on the bent hook. "
+    "Press the pants and sew a button on the vest. The swan dive was far short of perfect. "
+    "The beauty of the view stunned the young boy.",
+    "Two blue fish swam in the tank. Her purse was full of useless trash. "
+    "The colt reared and threw the tall rider. It snowed, rained, and hailed the same morning. "
+    "Read verse out loud for pleasure.",
+    "Hoist the load to your left shoulder. Take the winding path to reach the lake. "
+    "Note closely the size of the gas tank. Wipe the grease off his dirty face. "
+    "Mend the coat before you go out.",
+    "The stale smell of old beer lingers. It takes heat to bring out the odor. "
+    "A cold quart of milk is good for a thirsty man. Every word and phrase he speaks is true. "
+    "Add the sum to the product of these three.",
+)
+
+
+class EnrollmentUploadForm(forms.Form):
+    """A recording of the owner's voice: from the page's recorder or a file (same form)."""
+
+    audio = forms.FileField(
+        label="Recording",
+        help_text="10–30 seconds of you alone; m4a, mp3, wav, ogg, webm or flac.",
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*,.m4a,.mp3,.wav,.ogg,.oga,.opus,.webm,.flac"}),
+    )
+    phrase = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[(index, index) for index in range(len(ENROLLMENT_PHRASES))],
+        widget=forms.HiddenInput,
+    )
+    read_phrase = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="I read the passage shown above",
+        help_text="Untick this if you said something else: the words are then not compared.",
+    )
+
+    def phrase_text(self) -> str:
+        index = self.cleaned_data.get("phrase")
+        if index is None or not self.cleaned_data.get("read_phrase"):
+            return ""
+        return ENROLLMENT_PHRASES[index]
+
+
+# --- erasing all of the owner's data ------------------------------------------------------------
+
+
+class EraseDataForm(forms.Form):
+    confirm = forms.CharField(max_length=150, label="Type your username to confirm", strip=True)
+
+    def __init__(self, *args, username: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.username = username
+        self.fields["confirm"].widget.attrs.update({"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"]
+        if typed != self.username:
+            raise forms.ValidationError(f"That is not your username. Type {self.username} exactly to erase your data.")
+        return typed

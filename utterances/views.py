@@ -4,28 +4,47 @@ Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter, no
 a search over a million segments costs one LIMIT query per page. A day shows at most
 `DayPage.page_size` bubbles per page, oldest first, with "earlier"/"later" links beyond that;
 search results come newest first, `SearchPage.page_size` per page, with "older"/"newer" links.
+
+Above a day's bubbles, the day strip shows at a glance when the owner spoke (one aggregate
+query). Each bubble can play its own stretch of the recording while the raw audio is kept, and
+can be deleted — alone, or with the whole recording (chunk) it came from. The delete forms are
+plain POST forms; static/js/timeline.js adds a confirmation and removes the bubbles in place.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
-from chunks.selectors import CHUNK_PENDING_STATUSES, chunk_device_ids, chunk_in_progress
+from chunks.selectors import CHUNK_PENDING_STATUSES, chunk_device_ids, chunk_get, chunk_in_progress
+from chunks.services import chunk_delete
 from enrollment.selectors import enrollment_list, enrollment_ready_exists
-from utterances.bubbles import bubbles_by_day, bubbles_by_hour
+from selective_speaker.audio_files import StorageUnavailable, storage_errors, wav_clip
+from selective_speaker.http_range import ranged_response
+from selective_speaker.speech.types import AudioError
+from utterances.bubbles import bubbles_by_day, bubbles_by_hour, day_strip, spoken_duration
 from utterances.forms import TimelineFilterForm, TimelineFilters
 from utterances.models import Segment
-from utterances.selectors import utterance_timeline
+from utterances.selectors import segment_get, utterance_hourly_activity, utterance_nearest, utterance_timeline
+from utterances.services import segment_delete
+
+log = logging.getLogger(__name__)
 
 # Failed and indeterminate chunks stay in the processing panel this long after their upload.
 PANEL_SHOWS_UNSUCCESSFUL_FOR = timedelta(days=7)
@@ -72,8 +91,13 @@ def timeline(request: HttpRequest) -> HttpResponse:
         "has_chunks": bool(device_ids),
         "enrollment_ready": enrollment_ready,
         "latest_enrollment": None if enrollment_ready else enrollment_list(user=request.user).first(),
+        "back_url": request.get_full_path(),
         **_processing_panel_context(request.user),
     }
+    if not filters.q:
+        context.update(_day_strip_context(request.user, filters))
+        if not bubbles and device_ids:
+            context.update(_nearest_days_context(request.user, filters))
     return render(request, "utterances/timeline.html", context)
 
 
@@ -82,6 +106,28 @@ def timeline(request: HttpRequest) -> HttpResponse:
 def processing_panel(request: HttpRequest) -> HttpResponse:
     """The processing panel alone, for static/js/timeline.js to refresh in place."""
     return render(request, "utterances/processing_panel.html", _processing_panel_context(request.user))
+
+
+def _day_strip_context(user, filters: TimelineFilters) -> dict:
+    activity = utterance_hourly_activity(
+        user=user, since=filters.since, until=filters.until, device_id=filters.device_id
+    )
+    spoken_ms = sum(ms for ms, _ in activity.values())
+    return {
+        "strip": day_strip(activity),
+        "strip_spoken": spoken_duration(spoken_ms) if activity else "",
+        "strip_count": sum(count for _, count in activity.values()),
+    }
+
+
+def _nearest_days_context(user, filters: TimelineFilters) -> dict:
+    before, after = utterance_nearest(
+        user=user, before=filters.since, after=filters.until, device_id=filters.device_id
+    )
+    return {
+        "nearest_before": timezone.localdate(before) if before else None,
+        "nearest_after": timezone.localdate(after) if after else None,
+    }
 
 
 def _timeline_segments(user, filters: TimelineFilters):
@@ -97,4 +143,103 @@ def _processing_panel_context(user) -> dict:
         "processing_chunks": chunks[:PANEL_MAX_CHUNKS],
         "processing_more": len(chunks) > PANEL_MAX_CHUNKS,
         "processing_active": any(chunk.status in CHUNK_PENDING_STATUSES for chunk in chunks),
+        "pending_statuses": CHUNK_PENDING_STATUSES,
     }
+
+
+# --- one utterance: its audio, deleting it or its whole recording --------------------------
+
+AUDIO_GONE_MESSAGE = (
+    "The recording of this utterance is no longer kept (recordings are deleted after "
+    "processing or after a while, as the server is set up to do). The words stay on your timeline."
+)
+
+
+@login_required
+@require_safe
+def segment_audio(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """The utterance's own stretch of its recording as a WAV file, with Range support so that
+    players can seek. 404 for anyone else's utterance; 410 once the recording is deleted."""
+    segment = segment_get(user=request.user, segment_id=segment_id)
+    if segment is None:
+        raise Http404("No such utterance.")
+    chunk = segment.chunk
+    if not chunk.audio:
+        return _plain_text(AUDIO_GONE_MESSAGE, status=410)
+    try:
+        data = wav_clip(
+            chunk.audio,
+            start_ms=segment.start_ms,
+            end_ms=segment.end_ms,
+            max_duration_ms=max(chunk.duration_ms, settings.MAX_CHUNK_SECONDS * 1000) + 1000,
+        )
+    except AudioError as exc:
+        log.warning("segment %s: the audio of chunk %s cannot be read: %s", segment.id, chunk.id, exc.reason)
+        return _plain_text(AUDIO_GONE_MESSAGE, status=410)
+    except storage_errors():
+        log.exception("segment %s: reading the audio of chunk %s failed", segment.id, chunk.id)
+        return _plain_text("The recording cannot be read right now. Try again in a moment.", status=503)
+    return ranged_response(request, data, content_type="audio/wav", filename=f"utterance-{segment.id}.wav")
+
+
+@login_required
+@require_POST
+def segment_delete_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    segment = segment_get(user=request.user, segment_id=segment_id)
+    if segment is None:
+        raise Http404("No such utterance.")
+    segment_delete(segment=segment)
+    said = Truncator(segment.text).words(8)
+    if _wants_json(request):
+        return JsonResponse({"deleted": {"segments": [segment_id]}, "message": f"Deleted “{said}”."})
+    messages.success(request, f"Deleted “{said}”.")
+    return redirect(_back_url(request))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def chunk_delete_view(request: HttpRequest, chunk_id: int) -> HttpResponse:
+    """GET: what deleting the recording removes, and the button (no JavaScript needed).
+    POST: delete the recording, its audio and every utterance taken from it."""
+    chunk = chunk_get(user=request.user, chunk_id=chunk_id)
+    if chunk is None:
+        raise Http404("No such recording.")
+    if request.method != "POST":
+        return render(request, "utterances/chunk_delete.html", {"chunk": chunk, "back_url": _back_url(request)})
+    count = chunk.segments_count
+    when = date_format(timezone.localtime(chunk.start_ts), "H:i \\o\\n j M Y")
+    try:
+        chunk_delete(chunk=chunk)
+    except StorageUnavailable:
+        log.exception("chunk %s: deleting it failed", chunk.id)
+        problem = "The recording could not be deleted right now (file storage unavailable). Try again in a moment."
+        if _wants_json(request):
+            return JsonResponse({"error": problem}, status=503)
+        messages.error(request, problem)
+        return redirect(_back_url(request))
+    done = f"Deleted the recording from {chunk.device_id} at {when}"
+    done += f" and its {count} utterance{'' if count == 1 else 's'}." if count else "."
+    if _wants_json(request):
+        return JsonResponse({"deleted": {"chunk": chunk_id}, "message": done})
+    messages.success(request, done)
+    return redirect(_back_url(request))
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _back_url(request: HttpRequest) -> str:
+    """Where to go after a form: the page it came from (ours only), else the timeline."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("timeline:index")
+
+
+def _plain_text(message: str, *, status: int) -> HttpResponse:
+    response = HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,61 +1,234 @@
-// Progressive enhancement of /timeline/: while chunks are still processing, refresh the
-// processing panel every 10 s (only while the tab is visible). The page works without it.
+// Progressive enhancement of /timeline/. Everything here also works without JavaScript (plain
+// links and POST forms); this only saves page loads:
+// - while chunks are still processing, refresh the processing panel every 10 s (only while the
+//   tab is visible), and when one of them finishes, reload the bubbles in place;
+// - delete an utterance, or the whole recording it came from, after a confirm(), and remove its
+//   bubbles from the page. The server checks ownership and CSRF; nothing is decided here.
 (function () {
   "use strict";
 
   var INTERVAL_MS = 10000;
-  var panel = document.getElementById("processing");
-  if (!panel || !window.fetch || !window.DOMParser) {
+  if (!window.fetch || !window.DOMParser || !window.FormData) {
     return;
   }
+  var messages = document.getElementById("messages");
 
-  function isActive(element) {
-    return element.getAttribute("data-active") === "true";
-  }
-
-  function showFinished() {
-    var notice = document.createElement("p");
-    var link = document.createElement("a");
-    link.href = window.location.href;
-    link.textContent = "Reload the page to see the new utterances.";
-    notice.textContent = "Processing finished. ";
-    notice.appendChild(link);
-    panel.hidden = false;
-    panel.appendChild(notice);
-  }
-
-  function refresh() {
-    if (document.hidden) {
-      window.setTimeout(refresh, INTERVAL_MS);
+  function announce(text, kind) {
+    if (!messages) {
       return;
     }
-    fetch(panel.getAttribute("data-refresh-url"), { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        // a redirect means the session ended (login page): stop quietly
-        if (!response.ok || response.redirected) {
-          throw new Error("panel refresh stopped: " + response.status);
-        }
-        return response.text();
-      })
+    var line = document.createElement("p");
+    line.className = "message" + (kind ? " message--" + kind : "");
+    line.textContent = text;
+    messages.innerHTML = "";
+    messages.appendChild(line);
+  }
+
+  function fetchPage(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
+      // a redirect means the session ended (login page): stop quietly
+      if (!response.ok || response.redirected) {
+        throw new Error("refresh stopped: " + response.status);
+      }
+      return response.text();
+    });
+  }
+
+  function parse(html) {
+    return new DOMParser().parseFromString(html, "text/html");
+  }
+
+  // --- bubbles: reload in place -------------------------------------------------------------
+
+  function reloadBubbles() {
+    var list = document.getElementById("utterances");
+    if (!list) {
+      return Promise.resolve();
+    }
+    list.setAttribute("aria-busy", "true");
+    var note = document.createElement("p");
+    note.className = "updating";
+    note.textContent = "Updating…";
+    var title = document.getElementById("utterances-title");
+    list.insertBefore(note, title ? title.nextSibling : list.firstChild);
+    return fetchPage(window.location.href)
       .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("processing");
+        var fresh = parse(html);
+        ["utterances", "day-strip"].forEach(function (id) {
+          var current = document.getElementById(id);
+          var replacement = fresh.getElementById(id);
+          if (current && replacement) {
+            current.innerHTML = replacement.innerHTML;
+          }
+        });
+      })
+      .catch(function () {
+        note.textContent = "";
+        var link = document.createElement("a");
+        link.href = window.location.href;
+        link.textContent = "Reload the page to see the new utterances.";
+        note.appendChild(link);
+      })
+      .then(function () {
+        list.removeAttribute("aria-busy");
+      });
+  }
+
+  // --- the processing panel ---------------------------------------------------------------------
+
+  var panel = document.getElementById("processing");
+
+  function pendingIds(element) {
+    var ids = {};
+    element.querySelectorAll('[data-chunk-id][data-pending="true"]').forEach(function (item) {
+      ids[item.getAttribute("data-chunk-id")] = true;
+    });
+    return ids;
+  }
+
+  function refreshPanel() {
+    if (document.hidden) {
+      window.setTimeout(refreshPanel, INTERVAL_MS);
+      return;
+    }
+    var before = pendingIds(panel);
+    fetchPage(panel.getAttribute("data-refresh-url"))
+      .then(function (html) {
+        var fresh = parse(html).getElementById("processing");
         if (!fresh) {
           return;
         }
+        var after = pendingIds(fresh);
+        var finished = Object.keys(before).some(function (id) {
+          return !after[id];
+        });
         // update in place, so that the aria-live region announces the change
         panel.innerHTML = fresh.innerHTML;
         panel.hidden = fresh.hidden;
         panel.setAttribute("data-active", fresh.getAttribute("data-active"));
-        if (isActive(panel)) {
-          window.setTimeout(refresh, INTERVAL_MS);
-        } else {
-          showFinished();
+        if (finished) {
+          reloadBubbles().then(function () {
+            announce("A recording finished processing; its utterances are now on the timeline.", "info");
+          });
+        }
+        if (panel.getAttribute("data-active") === "true") {
+          window.setTimeout(refreshPanel, INTERVAL_MS);
         }
       })
       .catch(function () {});
   }
 
-  if (isActive(panel)) {
-    window.setTimeout(refresh, INTERVAL_MS);
+  if (panel && panel.getAttribute("data-active") === "true") {
+    window.setTimeout(refreshPanel, INTERVAL_MS);
   }
+
+  // --- deleting ---------------------------------------------------------------------------------
+
+  function csrfToken() {
+    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (data) {
+          if (!response.ok) {
+            throw new Error(data.error || "The server answered " + response.status + ". Try again, or reload the page.");
+          }
+          return data;
+        });
+    });
+  }
+
+  function removeBubbles(bubbles) {
+    if (!bubbles.length) {
+      return;
+    }
+    // keep the keyboard focus nearby: the next bubble's first control, else the list's title
+    var all = Array.prototype.slice.call(document.querySelectorAll("#utterances .bubble"));
+    var last = all.indexOf(bubbles[bubbles.length - 1]);
+    var next = all.slice(last + 1).find(function (bubble) {
+      return bubbles.indexOf(bubble) < 0;
+    });
+    bubbles.forEach(function (bubble) {
+      var group = bubble.closest(".bubble-group");
+      bubble.remove();
+      if (group && !group.querySelector(".bubble")) {
+        group.remove();
+      }
+    });
+    var target = next && next.querySelector("button, a, audio");
+    if (!target) {
+      target = document.getElementById("utterances-title");
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+
+  function bubblesOf(attribute, value) {
+    return Array.prototype.slice.call(
+      document.querySelectorAll("#utterances .bubble[" + attribute + '="' + value + '"]')
+    );
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("bubble-delete")) {
+      return;
+    }
+    event.preventDefault();
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      return;
+    }
+    var bubble = form.closest(".bubble");
+    bubble.classList.add("is-removing");
+    post(form.action, new FormData(form))
+      .then(function (data) {
+        removeBubbles([bubble]);
+        announce(data.message || "Deleted.");
+      })
+      .catch(function (error) {
+        bubble.classList.remove("is-removing");
+        announce(error.message, "error");
+      });
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.chunk-delete[data-post-url]");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    if (!window.confirm(link.getAttribute("data-confirm"))) {
+      return;
+    }
+    var chunkId = link.closest(".bubble").getAttribute("data-chunk-id");
+    var bubbles = bubblesOf("data-chunk-id", chunkId);
+    bubbles.forEach(function (bubble) {
+      bubble.classList.add("is-removing");
+    });
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", csrfToken());
+    post(link.getAttribute("data-post-url"), body)
+      .then(function (data) {
+        removeBubbles(bubbles);
+        announce(data.message || "Deleted.");
+      })
+      .catch(function (error) {
+        bubbles.forEach(function (bubble) {
+          bubble.classList.remove("is-removing");
+        });
+        announce(error.message, "error");
+      });
+  });
 })();

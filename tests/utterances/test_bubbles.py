@@ -52,3 +52,33 @@ def test_it_groups_bubbles_by_local_hour_and_day(db, settings):
     ]
     assert [g.place for g in by_hour] == ["Lyon", "", "Lyon"]
     assert [len(g.bubbles) for g in bubbles_by_day(segments)] == [3, 1]
+
+
+# --- the day strip ---------------------------------------------------------------------------
+
+
+def test_it_anchors_the_first_group_of_each_hour(db):
+    segments = [SegmentFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(minutes=m))) for m in (0, 5, 70)]
+    assert [g.anchor for g in bubbles_by_hour(segments)] == ["hour-09", "hour-10"]
+    assert [g.anchor for g in bubbles_by_day(segments)] == [""]
+
+
+def test_it_makes_24_cells_shaded_by_spoken_time():
+    from utterances.bubbles import day_strip
+
+    cells = day_strip({0: (1_000, 1), 9: (59_999, 2), 10: (60_000, 3), 14: (300_000, 1), 23: (3_600_000, 40)})
+    assert [c.hour for c in cells] == list(range(24))
+    assert [(c.hour, c.level) for c in cells if c.level] == [(0, 1), (9, 1), (10, 2), (14, 3), (23, 4)]
+    assert cells[1].level == 0 and cells[1].label == "01:00–02:00: nothing said"
+    assert cells[9].label == "09:00–10:00: 2 utterances, 1 min spoken"
+    assert cells[0].label == "00:00–01:00: 1 utterance, 1 s spoken"
+    assert cells[23].label == "23:00–00:00: 40 utterances, 1 h spoken"
+    assert cells[14].anchor == "hour-14"
+
+
+def test_it_says_durations_as_people_do():
+    from utterances.bubbles import spoken_duration
+
+    assert [spoken_duration(ms) for ms in (400, 45_000, 60_000, 200_000, 3_900_000, 7_200_000)] == [
+        "0 s", "45 s", "1 min", "3 min 20 s", "1 h 5 min", "2 h",
+    ]
