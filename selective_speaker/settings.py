@@ -210,14 +210,15 @@ if S3_BUCKET:
             "custom_domain": None,
             "querystring_auth": True,
             "querystring_expire": env_int("S3_URL_EXPIRE_S", 300),
+            "signature_version": "s3v4",  # SigV2 is deprecated and refused by newer regions
             "default_acl": "private",
             # A concurrent duplicate upload must never overwrite (then delete) another's object.
             "file_overwrite": False,
         },
     }
 else:
-    # location and base URL follow MEDIA_ROOT / MEDIA_URL
-    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    # location and base URL follow MEDIA_ROOT / MEDIA_URL; Django's, minus part-written files
+    DEFAULT_STORAGE = {"BACKEND": "selective_speaker.storage.FileSystemStorage"}
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -294,6 +295,7 @@ SPEECH = {
     "cluster_weight": env_float("SPEECH_CLUSTER_WEIGHT", _ENGINE.cluster_weight),
     "cluster_distance": env_float("SPEECH_CLUSTER_DISTANCE", _ENGINE.cluster_distance),
     "refine_boundaries": env_bool("SPEECH_REFINE_BOUNDARIES", _ENGINE.refine_boundaries),
+    "negative_margin": env_float("SPEECH_NEGATIVE_MARGIN", _ENGINE.negative_margin),
     "embed_window_ms": env_int("SPEECH_EMBED_WINDOW_MS", _ENGINE.embed_window_ms),
     "embed_hop_ms": env_int("SPEECH_EMBED_HOP_MS", _ENGINE.embed_hop_ms),
     "vad_threshold": env_float("SPEECH_VAD_THRESHOLD", _ENGINE.vad_threshold),
@@ -330,6 +332,11 @@ if SPEECH["strategy"] == "anchored" and ENROLLMENT_AUDIO_RETENTION == "drop":
     raise ValueError("SPEECH_STRATEGY=anchored needs the enrollment recordings: set ENROLLMENT_AUDIO_RETENTION=keep")
 # How many of the newest ready enrollments form the active voiceprint (weighted by speech).
 VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
+# Owner-confirmed review samples join the active voiceprint with at most this share of its
+# weight (the enrollments keep the rest); 0 turns learning from reviews off.
+VOICEPRINT_SAMPLES_MAX_SHARE = env_float("VOICEPRINT_SAMPLES_MAX_SHARE", 0.3)
+if not 0.0 <= VOICEPRINT_SAMPLES_MAX_SHARE < 1.0:
+    raise ValueError("VOICEPRINT_SAMPLES_MAX_SHARE must lie in [0, 1)")
 
 # --- API ----------------------------------------------------------------------------------
 
@@ -348,12 +355,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "selective_speaker.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": env_list(
         "API_THROTTLE_CLASSES",
-        "rest_framework.throttling.AnonRateThrottle,rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle,rest_framework.throttling.UserRateThrottle,"
+        "selective_speaker.api.throttling.IpRateThrottle",
     ),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
         "user": env_str("API_THROTTLE_USER", "1200/minute"),
+        # every request from one client address, signed in or not
+        "ip": env_str("API_THROTTLE_IP", "2400/minute"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For: 0 = throttle by REMOTE_ADDR
+    # (a client cannot pick its own address with the header).
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
