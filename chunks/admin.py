@@ -2,8 +2,8 @@
 
 Chunks are written by uploads and the pipeline only: every field is read-only here, and staff
 act on chunks through actions that call the services (reprocess, re-geocode). A chunk's
-segments show inline; staff may delete one (e.g. words that are not the owner's) but never add
-or edit them. Reprocessing is queued; what each new result changed in the segments (counts from
+utterances show inline; staff may delete one (e.g. words that are not the owner's) but never add
+or edit them. Reprocessing is queued; what each new result changed in the utterances (counts from
 the audit record's `change`, chunks/result_changes.py) shows in the "last change" column, with
 a filter for the chunks whose last reprocess changed something.
 """
@@ -16,14 +16,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from chunks.models import Chunk, Location
-from chunks.services import chunk_regeocode, chunk_reprocess
+from chunks.places import chunk_regeocode
+from chunks.services import chunk_reprocess
 from enrollment.models import DecisionReview
 from selective_speaker.admin_display import counted, pretty_json, seconds
-from utterances.models import Segment
+from utterances.models import Utterance
 
 
-class SegmentInline(admin.TabularInline):
-    model = Segment
+class UtteranceInline(admin.TabularInline):
+    model = Utterance
     fields = ["start_ms", "end_ms", "text", "confidence", "owner_similarity", "uncertain"]
     readonly_fields = fields
     ordering = ["start_ms", "id"]
@@ -116,7 +117,7 @@ class ChunkAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "device_id", "^audio_sha256", "error"]
     date_hierarchy = "start_ts"
     actions = ["reprocess", "regeocode"]
-    inlines = [SegmentInline]
+    inlines = [UtteranceInline]
     view_on_site = False  # the chunk's own URL is the owner's API
     fieldsets = [
         (None, {"fields": ["user", "device_id", "start_ts", "end_ts", "duration", "status", "error", "attempts"]}),

@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chunks.models import Chunk, device_id_validator
+from chunks.models import Chunk
 from chunks.selectors import chunk_get, chunk_list
 from chunks.services import chunk_delete, chunk_ingest
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.fields import AwareDateTimeField, FiniteFloatField
 from selective_speaker.api.pagination import CursorPage, paginated_response
+from selective_speaker.validators import device_id_validator
 
 
 @extend_schema_serializer(component_name="Chunk")

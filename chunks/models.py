@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-device_id_validator = RegexValidator(
-    r"^[A-Za-z0-9._:-]{1,64}$",
-    message="Use 1–64 characters: letters, digits, '.', '_', ':' or '-'.",
-    code="invalid_device_id",
-)
+from selective_speaker.validators import device_id_validator
+
 latitude_validators = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
 longitude_validators = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 

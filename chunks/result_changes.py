@@ -1,4 +1,4 @@
-"""What a new result of a chunk changed in its segments, for staff who reprocess chunks.
+"""What a new result of a chunk changed in its utterances, for staff who reprocess chunks.
 
 Stored in the chunk's audit record as `decision["change"]` (counts only, never text):
 {"added", "removed", "changed", "unchanged", "total", "previous_processed_at"}, or None for a
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from utterances.models import Segment
+from utterances.selectors import utterance_spans
 
 Triple = tuple[int, int, str]
 
 
-def segment_change(previous: Iterable[Triple], current: Iterable[Triple]) -> dict[str, int]:
+def utterance_change(previous: Iterable[Triple], current: Iterable[Triple]) -> dict[str, int]:
     """Counts of added, removed, changed and unchanged segments between two results."""
     old, new = Counter(previous), Counter(current)
     same = old & new
@@ -51,12 +51,13 @@ def segment_change(previous: Iterable[Triple], current: Iterable[Triple]) -> dic
     }
 
 
-def result_change(*, chunk, segments: Iterable[Segment]) -> dict | None:
-    """The change the new `segments` make to the chunk's stored ones; None when the chunk had
-    no earlier result (its audit record is still empty). Read before the old segments go."""
+def result_change(*, chunk, drafts: Iterable) -> dict | None:
+    """The change the new utterances (`drafts`: start_ms, end_ms, text) make to the chunk's
+    stored ones; None when the chunk had no earlier result (its audit record is still empty).
+    Read before the old utterances go."""
     if not chunk.decision:
         return None
-    previous = Segment.objects.filter(chunk_id=chunk.id).values_list("start_ms", "end_ms", "text")
-    change = segment_change(previous, [(s.start_ms, s.end_ms, s.text) for s in segments])
+    previous = utterance_spans(chunk_id=chunk.id)
+    change = utterance_change(previous, [(d.start_ms, d.end_ms, d.text) for d in drafts])
     change["previous_processed_at"] = chunk.processed_at.isoformat() if chunk.processed_at else None
     return change

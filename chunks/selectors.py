@@ -62,3 +62,8 @@ def chunk_find_duplicate(*, user, device_id: str, start_ts: datetime, audio_sha2
 
 def location_cached(*, lat_round, lon_round) -> Location | None:
     return Location.objects.filter(lat_round=lat_round, lon_round=lon_round).first()
+
+
+def chunk_with_audio(*, user) -> QuerySet[Chunk]:
+    """The user's chunks whose raw audio is still stored (they can be processed again)."""
+    return Chunk.objects.filter(user=user).exclude(audio="").only("id", "audio", "status")

@@ -1,33 +1,26 @@
-"""Writes of chunks: ingest an upload, process it, geocode it, queue it again.
+"""Writes of chunks: ingest an upload, queue it (again), delete it, apply audio retention.
 
-Jobs are idempotent and retriable. A job claims its chunk with a conditional UPDATE and checks
-that exactly one row changed; the result replaces any earlier one in a single transaction, and
-only while the job still holds its claim. Bad audio fails fast with a readable reason; other
-errors put the chunk back in the queue and re-raise so that django-q2 delivers the job again,
-at most JOB_MAX_ATTEMPTS times.
+The processing job itself is chunks/processing.py, geocoding chunks/places.py; the job
+lifecycle (claim, retry, stale sweep) is the shared selective_speaker.jobs machinery.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from chunks.geocoders import geocoder_from_settings, geocoder_name
-from chunks.models import Chunk, Location
-from chunks.selectors import chunk_find_duplicate, location_cached
-from enrollment.selectors import ActiveVoiceprint, enrollment_active_voiceprint, enrollment_ready_exists
+from chunks.models import Chunk
+from chunks.selectors import chunk_find_duplicate
 from selective_speaker.audio_files import (
     StorageUnavailable,
     audio_extension,
@@ -35,17 +28,21 @@ from selective_speaker.audio_files import (
     check_upload_size,
     delete_stored_file,
     file_sha256,
-    read_stored_audio,
     storage_errors,
 )
-from selective_speaker.json_values import json_safe
-from selective_speaker.speech.types import ChunkResult, ChunkStatus, SpeechError
-from selective_speaker.speech_config import speech_config, speech_engine
-from utterances.models import Segment
+from selective_speaker.jobs import JobQueue, enqueue_task_on_commit
 
 log = logging.getLogger(__name__)
 
-ERROR_MAX_CHARS = 1000
+CHUNK_JOBS = JobQueue(
+    model=Chunk,
+    task="chunks.tasks.process_chunk",
+    label="chunk",
+    waiting=(Chunk.Status.QUEUED, Chunk.Status.WAITING),
+    released=Chunk.Status.QUEUED,
+    processing=Chunk.Status.PROCESSING,
+    failed=Chunk.Status.FAILED,
+)
 # Far enough from datetime.max that start_ts + the chunk's duration cannot overflow.
 LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -100,9 +97,9 @@ def chunk_ingest(
     try:
         with transaction.atomic():
             chunk.save()
-            transaction.on_commit(functools.partial(_enqueue_processing, chunk.id), robust=True)
+            CHUNK_JOBS.enqueue_on_commit([chunk.id])
             if chunk.gps_lat is not None:
-                transaction.on_commit(functools.partial(_enqueue_geocoding, chunk.id), robust=True)
+                chunk_enqueue_geocoding(chunk_ids=[chunk.id])
     except IntegrityError:
         # A concurrent upload of the same recording won the race: answer with its chunk.
         chunk.audio.delete(save=False)
@@ -137,152 +134,6 @@ def _check_metadata(*, start_ts: datetime, end_ts: datetime | None, gps_lat, gps
         raise ValidationError(errors)
 
 
-# --- processing ---------------------------------------------------------------------------
-
-
-def chunk_process(*, chunk_id: int) -> Chunk | None:
-    """Run the speech engine on a chunk and store the owner's segments.
-
-    Returns the chunk, or None when it was not claimable (done already, taken by another
-    worker, deleted): a duplicate delivery of the job does nothing.
-    """
-    claimed_at = timezone.now()
-    claimed = (
-        Chunk.objects.filter(id=chunk_id)
-        .filter(Q(status__in=[Chunk.Status.QUEUED, Chunk.Status.WAITING]) | _stale_processing(claimed_at))
-        .update(status=Chunk.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=claimed_at)
-    )
-    if claimed != 1:
-        log.info("chunk %s is not waiting to be processed; nothing to do", chunk_id)
-        return None
-    chunk = Chunk.objects.select_related("user").get(id=chunk_id)
-    if chunk.attempts > settings.JOB_MAX_ATTEMPTS:
-        # Earlier attempts died without reporting (worker killed, timeout).
-        _chunk_finish_failed(chunk, claimed_at, f"processing did not finish after {chunk.attempts - 1} attempts")
-        return chunk
-    active = enrollment_active_voiceprint(user=chunk.user)
-    if active is None:
-        _chunk_wait(chunk, claimed_at)
-        return chunk
-    try:
-        config = speech_config()
-        audio = read_stored_audio(chunk.audio, max_duration_ms=config.max_duration_ms)
-        extra = {"negatives": active.negatives} if len(active.negatives) else {}
-        if config.strategy == "anchored":
-            extra["enrollment_audio"] = read_stored_audio(
-                active.newest.audio, max_duration_ms=config.enroll_max_duration_ms
-            )
-        result = speech_engine().process_chunk(audio, voiceprint=active.vector, **extra)
-        _chunk_store_result(chunk, claimed_at, result, active)
-        _chunk_retain_after_processing(chunk)
-    except SpeechError as exc:
-        if not exc.permanent:
-            return _chunk_retry_or_fail(chunk, claimed_at, exc)
-        _chunk_finish_failed(chunk, claimed_at, exc.reason)
-    except Exception as exc:
-        return _chunk_retry_or_fail(chunk, claimed_at, exc)
-    return chunk
-
-
-def _stale_processing(now: datetime) -> Q:
-    """A `processing` claim older than a job may run: its worker is gone."""
-    return Q(status=Chunk.Status.PROCESSING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
-
-
-def _held(chunk: Chunk, claimed_at: datetime):
-    """The chunk, as long as this job still holds its claim."""
-    return Chunk.objects.filter(id=chunk.id, status=Chunk.Status.PROCESSING, claimed_at=claimed_at)
-
-
-def _chunk_wait(chunk: Chunk, claimed_at: datetime) -> None:
-    # Waiting is not an attempt: give the claim's count back.
-    _held(chunk, claimed_at).update(status=Chunk.Status.WAITING, attempts=F("attempts") - 1, claimed_at=None)
-    chunk.status = Chunk.Status.WAITING
-    chunk.attempts -= 1
-    # An enrollment that became ready meanwhile may have requeued the user's waiting chunks
-    # just before this one joined them.
-    if enrollment_ready_exists(user=chunk.user):
-        chunk_requeue_waiting(user=chunk.user)
-
-
-def _chunk_store_result(chunk: Chunk, claimed_at: datetime, result: ChunkResult, active: ActiveVoiceprint) -> None:
-    status = Chunk.Status.DONE if result.status == ChunkStatus.DONE else Chunk.Status.INDETERMINATE
-    decision = json_safe(
-        {
-            **result.decision,
-            "reason": result.reason,
-            "enrollment_ids": [e.id for e in active.enrollments],
-        }
-    )
-    segments = [
-        Segment(
-            chunk_id=chunk.id,
-            user_id=chunk.user_id,
-            device_id=chunk.device_id,
-            start_ts=chunk.start_ts + timedelta(milliseconds=s.start_ms),
-            end_ts=chunk.start_ts + timedelta(milliseconds=s.end_ms),
-            start_ms=s.start_ms,
-            end_ms=s.end_ms,
-            text=s.text,
-            words=json_safe(s.as_dict()["words"]),
-            confidence=json_safe(s.confidence) or 0.0,
-            owner_similarity=json_safe(s.owner_similarity),
-            uncertain=bool(s.uncertain),
-        )
-        for s in result.segments
-        if not _suppressed(s.start_ms, s.end_ms, chunk.suppressed_spans)
-    ]
-    fields = {
-        "status": status,
-        "error": result.reason if status == Chunk.Status.INDETERMINATE else "",
-        "decision": decision,
-        "timings": json_safe(result.timings),
-        "segments_count": len(segments),
-        "owner_speech_ms": result.owner_speech_ms,
-        "enrollment": active.newest,
-        "processed_at": timezone.now(),
-    }
-    from chunks.result_changes import result_change
-    from enrollment.review_services import decision_reviews_replace
-
-    with transaction.atomic():
-        decision["change"] = result_change(chunk=chunk, segments=segments)  # counts, for staff
-        if _held(chunk, claimed_at).update(**fields) != 1:
-            log.warning("chunk %s was taken over by another job; its result is dropped", chunk.id)
-            return
-        decision_reviews_replace(chunk=chunk, decision=decision)  # uncertain regions → review list
-        Segment.objects.filter(chunk_id=chunk.id).delete()
-        Segment.objects.bulk_create(segments)
-    for name, value in fields.items():
-        setattr(chunk, name, value)
-
-
-def _suppressed(start_ms: int, end_ms: int, spans: list) -> bool:
-    """Whether a new segment overlaps one the owner deleted from an earlier result."""
-    return any(start_ms < s_end and s_start < end_ms for s_start, s_end in spans)
-
-
-def _chunk_finish_failed(chunk: Chunk, claimed_at: datetime, reason: str) -> None:
-    reason = reason[:ERROR_MAX_CHARS]
-    now = timezone.now()
-    _held(chunk, claimed_at).update(status=Chunk.Status.FAILED, error=reason, processed_at=now)
-    chunk.status, chunk.error, chunk.processed_at = Chunk.Status.FAILED, reason, now
-    log.warning("chunk %s failed: %s", chunk.id, reason)
-
-
-def _chunk_retry_or_fail(chunk: Chunk, claimed_at: datetime, exc: Exception) -> Chunk:
-    """Fail for good after the last attempt; otherwise release the claim and re-raise for a retry."""
-    reason = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    if chunk.attempts >= settings.JOB_MAX_ATTEMPTS:
-        _chunk_finish_failed(chunk, claimed_at, f"gave up after {chunk.attempts} attempts: {reason}")
-        return chunk
-    log.warning("chunk %s attempt %s failed, will retry: %s", chunk.id, chunk.attempts, reason)
-    _held(chunk, claimed_at).update(
-        status=Chunk.Status.QUEUED, error=f"attempt {chunk.attempts} failed: {reason}"[:ERROR_MAX_CHARS]
-    )
-    raise exc
-
-
 # --- queueing again -----------------------------------------------------------------------
 
 
@@ -291,18 +142,7 @@ def chunk_reprocess(*, chunks: Iterable[Chunk]) -> int:
     one replaces it. Chunks being processed right now, and chunks whose audio is no longer kept,
     are skipped. Returns how many were queued."""
     ids = [chunk.id for chunk in chunks]
-    now = timezone.now()
-    eligible = (
-        Chunk.objects.filter(id__in=ids)
-        .exclude(audio="")
-        .filter(~Q(status=Chunk.Status.PROCESSING) | _stale_processing(now))
-    )
-    with transaction.atomic():
-        queued = list(eligible.select_for_update().values_list("id", flat=True))
-        Chunk.objects.filter(id__in=queued).update(status=Chunk.Status.QUEUED, attempts=0, error="", claimed_at=None)
-        for chunk_id in queued:
-            transaction.on_commit(functools.partial(_enqueue_processing, chunk_id), robust=True)
-    return len(queued)
+    return len(CHUNK_JOBS.requeue(Chunk.objects.filter(id__in=ids).exclude(audio="")))
 
 
 def chunk_requeue_waiting(*, user) -> int:
@@ -314,45 +154,33 @@ def chunk_requeue_waiting(*, user) -> int:
             .values_list("id", flat=True)
         )
         Chunk.objects.filter(id__in=waiting, status=Chunk.Status.WAITING).update(status=Chunk.Status.QUEUED)
-        for chunk_id in waiting:
-            transaction.on_commit(functools.partial(_enqueue_processing, chunk_id), robust=True)
+        CHUNK_JOBS.enqueue_on_commit(waiting)
     if waiting:
         log.info("queued %s waiting chunks of user %s", len(waiting), user.pk)
     return len(waiting)
 
 
 def chunk_requeue_stale(*, now: datetime | None = None) -> int:
-    """Enqueue again, for a periodic schedule: chunks whose worker died mid-job, and chunks
-    released for a retry that never came (brokers without redelivery, such as Redis, drop a
-    failed job). Clearing `claimed_at` makes each release swept once; a duplicate delivery is
-    a no-op. Returns how many were enqueued."""
-    now = now or timezone.now()
-    stale = _stale_processing(now) | Q(
-        status=Chunk.Status.QUEUED, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
-    )
-    with transaction.atomic():
-        stale_ids = list(Chunk.objects.select_for_update().filter(stale).values_list("id", flat=True))
-        Chunk.objects.filter(id__in=stale_ids).filter(stale).update(status=Chunk.Status.QUEUED, claimed_at=None)
-        for chunk_id in stale_ids:
-            transaction.on_commit(functools.partial(_enqueue_processing, chunk_id), robust=True)
-    return len(stale_ids)
+    """Enqueue again chunks whose worker died mid-job or whose retry never came (a periodic
+    job); returns how many were enqueued."""
+    return CHUNK_JOBS.requeue_stale(now=now)
 
 
 # --- deletion and audio retention ---------------------------------------------------------
 # A file is deleted before the row that points at it: if the store fails, the row is still
-# there (503, retry) and nothing is orphaned. The post_delete receivers in chunks/signals.py
-# catch rows deleted any other way (cascades from a user, admin bulk deletes).
+# there (503, retry) and nothing is orphaned. The post_delete receiver connected in
+# chunks/apps.py catches rows deleted any other way (cascades from a user, admin bulk deletes).
 
 
 def chunk_delete(*, chunk: Chunk) -> None:
-    """Delete a chunk with its segments and its audio file. StorageUnavailable when the file
+    """Delete a chunk with its utterances and its audio file. StorageUnavailable when the file
     cannot be deleted (the chunk is then left as it was)."""
     delete_stored_file(chunk.audio)
     Chunk.objects.filter(id=chunk.id).delete()
 
 
 def chunk_drop_audio(*, chunk: Chunk) -> bool:
-    """Delete a chunk's raw audio, keeping its segments; False if it had none left."""
+    """Delete a chunk's raw audio, keeping its utterances; False if it had none left."""
     if not chunk.audio:
         return False
     delete_stored_file(chunk.audio)
@@ -362,7 +190,8 @@ def chunk_drop_audio(*, chunk: Chunk) -> bool:
     return True
 
 
-def _chunk_retain_after_processing(chunk: Chunk) -> None:
+def chunk_retain_after_processing(chunk: Chunk) -> None:
+    """Apply CHUNK_AUDIO_RETENTION=processed to a chunk its job just finished."""
     if settings.CHUNK_AUDIO_RETENTION != "processed" or chunk.status != Chunk.Status.DONE:
         return
     try:
@@ -395,73 +224,22 @@ def chunk_sweep_audio_retention(*, now: datetime | None = None) -> int:
     return dropped
 
 
-# --- places -------------------------------------------------------------------------------
 
 
-def chunk_geocode(*, chunk: Chunk) -> Location | None:
-    """Attach the place of the chunk's GPS position (None without a position)."""
-    if chunk.gps_lat is None or chunk.gps_lon is None:
-        return None
-    location = location_for(lat=chunk.gps_lat, lon=chunk.gps_lon)
-    chunk.location = location
-    chunk.save(update_fields=["location"])
-    return location
-
-
-def chunk_regeocode(*, chunks: Iterable[Chunk]) -> int:
-    """Queue geocoding again for chunks with a position (staff action); returns how many."""
-    ids = [chunk.id for chunk in chunks if chunk.gps_lat is not None and chunk.gps_lon is not None]
-    for chunk_id in ids:
-        transaction.on_commit(functools.partial(_enqueue_geocoding, chunk_id), robust=True)
-    return len(ids)
-
-
-def location_for(*, lat: float, lon: float) -> Location:
-    """The place at (lat, lon), from the cache keyed by coordinates rounded to
-    GEOCODER_ROUND_DECIMALS, or from the geocoder (asked for the rounded point, so it learns
-    no more than the cache keeps). A place not found is cached too, with an empty address."""
-    lat_round, lon_round = _rounded(lat), _rounded(lon)
-    cached = location_cached(lat_round=lat_round, lon_round=lon_round)
-    if cached is not None:
-        return cached
-    found = geocoder_from_settings()((float(lat_round), float(lon_round)), exactly_one=True)
-    raw = json_safe(found.raw) if found is not None else {}
-    city, country = _place_parts(raw)
-    # get_or_create settles a race between two workers on the unique (lat_round, lon_round).
-    location, _ = Location.objects.get_or_create(
-        lat_round=lat_round,
-        lon_round=lon_round,
-        defaults={
-            "address": (found.address if found is not None else "")[:512],
-            "city": city[:255],
-            "country": country[:255],
-            "raw": raw,
-            "provider": geocoder_name(),
-        },
+def chunk_forget_utterance(*, chunk_id: int, start_ms: int, end_ms: int) -> None:
+    """Remember the span of an utterance the owner is deleting (no text), so that a reprocess
+    never brings it back, and count it out of the chunk's segments_count. Locks the chunk:
+    call it inside the transaction that deletes the utterance, before the delete."""
+    chunk = Chunk.objects.select_for_update().only("id", "suppressed_spans").filter(id=chunk_id).first()
+    if chunk is None:
+        return
+    Chunk.objects.filter(id=chunk.id).update(
+        suppressed_spans=[*chunk.suppressed_spans, [start_ms, end_ms]],
+        segments_count=Greatest(F("segments_count") - 1, 0),
     )
-    return location
 
 
-def _rounded(value: float) -> Decimal:
-    step = Decimal(1).scaleb(-settings.GEOCODER_ROUND_DECIMALS)
-    return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
-
-
-def _place_parts(raw: dict) -> tuple[str, str]:
-    """(city, country) from the offline record or a Nominatim-style `address` block."""
-    address = raw.get("address") if isinstance(raw.get("address"), dict) else raw
-    city = next((address[key] for key in ("city", "town", "village", "hamlet", "municipality") if address.get(key)), "")
-    return str(city), str(address.get("country") or "")
-
-
-# --- enqueueing (only after the transaction that made the work commits) -------------------
-# Callbacks are `robust`: a broker outage is logged and cannot undo the committed upload; the
-# chunk stays `queued` for a reprocess or a sweep.
-
-
-def _enqueue_processing(chunk_id: int) -> None:
-    async_task("chunks.tasks.process_chunk", chunk_id, task_name=f"process-chunk-{chunk_id}", group="process_chunk")
-
-
-def _enqueue_geocoding(chunk_id: int) -> None:
-    async_task("chunks.tasks.geocode_chunk", chunk_id, task_name=f"geocode-chunk-{chunk_id}", group="geocode_chunk")
+def chunk_enqueue_geocoding(*, chunk_ids: Iterable[int]) -> None:
+    """Queue the geocoding job of these chunks once the current transaction commits."""
+    for chunk_id in chunk_ids:
+        enqueue_task_on_commit("chunks.tasks.geocode_chunk", chunk_id, name="geocode-chunk", group="geocode_chunk")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from chunks.models import Chunk
-from chunks.services import chunk_geocode, chunk_process, chunk_requeue_stale, chunk_sweep_audio_retention
+from chunks.places import chunk_geocode
+from chunks.processing import chunk_process
+from chunks.services import chunk_requeue_stale, chunk_sweep_audio_retention
 
 
 def process_chunk(chunk_id: int) -> str:

@@ -1,5 +1,5 @@
-"""Staff pages for enrollments: read-only, with an action that queues a new voiceprint, and a
-link to each user's voice summary (enrollment/review_admin.py, with the review list).
+"""Staff pages for enrollments: read-only, with an action that queues a new voiceprint (the
+review app adds a link to each user's voice summary, review/admin.py).
 
 Enrollments are written by uploads and the voiceprint job only. The voiceprint itself (binary)
 is never shown; its dimension and model are.
@@ -10,11 +10,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.urls import path
-from django.utils.html import format_html
 
 from enrollment.models import Enrollment
-from enrollment.review_admin import user_summary_url, user_summary_view
 from enrollment.selectors import enrollment_active_ids
 from enrollment.services import enrollment_recompute_voiceprint
 from selective_speaker.admin_display import counted, pretty_json, seconds
@@ -25,6 +22,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "user",
+        "device_id",
         "status",
         "duration",
         "speech",
@@ -34,15 +32,14 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "created_at",
         "processed_at",
         "is_active",
-        "summary",
     ]
-    list_filter = ["status", "model_id"]
+    list_filter = ["status", "device_id", "model_id"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email", "phrase_text", "transcript", "error"]
     actions = ["recompute_voiceprint"]
     view_on_site = False  # the enrollment's own URL is the owner's API
     fieldsets = [
-        (None, {"fields": ["user", "status", "is_active", "error", "attempts"]}),
+        (None, {"fields": ["user", "device_id", "status", "is_active", "error", "error_code", "attempts"]}),
         ("Recording", {"fields": ["audio_file", "audio_sha256", "duration", "phrase_text"]}),
         ("Check of the phrase", {"fields": ["transcript", "edit_distance"]}),
         ("Voiceprint", {"fields": ["model_id", "voiceprint_dim", "speech", "window_count", "consistency"]}),
@@ -63,14 +60,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
     def has_recompute_permission(self, request) -> bool:
         codename = get_permission_codename("change", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
-
-    def get_urls(self):
-        summary = path(
-            "users/<int:user_id>/summary/",
-            self.admin_site.admin_view(lambda request, user_id: user_summary_view(self, request, user_id)),
-            name="enrollment_user_summary",
-        )
-        return [summary, *super().get_urls()]
 
     def get_changelist_instance(self, request):
         """Mark which enrollments of the page make up their owner's active voiceprint: one
@@ -101,10 +90,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if active is None:
             active = enrollment.id in enrollment_active_ids(user=enrollment.user)
         return active
-
-    @admin.display(description="voice summary")
-    def summary(self, enrollment: Enrollment):
-        return format_html('<a href="{}">Summary</a>', user_summary_url(enrollment.user_id))
 
     @admin.display(description="timings (s)")
     def timings_json(self, enrollment: Enrollment):

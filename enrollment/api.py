@@ -15,15 +15,23 @@ from enrollment.selectors import enrollment_active_ids, enrollment_get, enrollme
 from enrollment.services import enrollment_create, enrollment_delete
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.pagination import CursorPage, paginated_response
+from selective_speaker.validators import device_id_validator
 
 
 @extend_schema_serializer(component_name="Enrollment")
 class EnrollmentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Enrollment.Status.choices)
+    device_id = serializers.CharField(help_text="The device whose chunks it judges; empty = any device without its own.")
     status_display = serializers.CharField(source="get_status_display")
     error = serializers.CharField()
-    active = serializers.SerializerMethodField(help_text="Part of the voiceprint chunks are compared with.")
+    error_code = serializers.CharField(
+        help_text="Why it was rejected, for apps: too_short, too_quiet, several_voices, inconsistent_voice, "
+        "too_long, unreadable_audio, audio_missing, gave_up (empty unless rejected; new codes may appear)."
+    )
+    active = serializers.SerializerMethodField(
+        help_text="Part of an active voiceprint: its device's (or, without a device, the owner's default one)."
+    )
     phrase_text = serializers.CharField()
     transcript = serializers.CharField()
     edit_distance = serializers.IntegerField(allow_null=True, help_text="Word edits from phrase_text.")
@@ -50,6 +58,17 @@ class EnrollmentListCreateApi(APIView):
     @extend_schema_serializer(component_name="EnrollmentUpload")
     class InputSerializer(serializers.Serializer):
         audio = serializers.FileField(help_text="10–30 s of the owner alone; wav, flac, ogg/opus, m4a, mp3, webm.")
+        device_id = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=64,
+            validators=[device_id_validator],
+            help_text=(
+                "Record with the device you will wear and name it here: chunks from that device are then "
+                "judged against this voiceprint (the owner's voice as that microphone hears it). Without "
+                "it, the voiceprint serves every device that has none of its own."
+            ),
+        )
         phrase_text = serializers.CharField(
             required=False, allow_blank=True, max_length=2000, help_text="The prompted phrase, if one was read."
         )
@@ -85,6 +104,7 @@ class EnrollmentListCreateApi(APIView):
             user=request.user,
             audio_file=serializer.validated_data["audio"],
             phrase_text=serializer.validated_data.get("phrase_text", ""),
+            device_id=serializer.validated_data.get("device_id", ""),
         )
         return Response(EnrollmentOutputSerializer(enrollment).data, status=status.HTTP_202_ACCEPTED)
 

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from selective_speaker.validators import device_id_validator
+
 VOICEPRINT_DTYPE = np.dtype("<f4")
 
 
@@ -25,11 +27,15 @@ class Enrollment(models.Model):
         REJECTED = "rejected", "Rejected"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    # The device it was recorded with: its voiceprint judges that device's chunks ("" = any device).
+    device_id = models.CharField(max_length=64, blank=True, validators=[device_id_validator])
     audio = models.FileField(upload_to=enrollment_audio_path, max_length=255, blank=True)
     audio_sha256 = models.CharField(max_length=64)
     phrase_text = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
+    # why it was rejected, for machines and pages (a RejectionCode value); "" when not rejected
+    error_code = models.CharField(max_length=32, blank=True)
     transcript = models.TextField(blank=True)
     edit_distance = models.PositiveIntegerField(null=True, blank=True)
     voiceprint = models.BinaryField(null=True, blank=True)  # float32 little-endian
@@ -50,6 +56,7 @@ class Enrollment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "status", "-created_at"], name="enrollment_user_status_idx"),
+            models.Index(fields=["user", "device_id", "status", "-created_at"], name="enrollment_user_device_idx"),
             models.Index(fields=["status", "claimed_at"], name="enrollment_status_claim_idx"),
         ]
 
@@ -128,6 +135,7 @@ class VoiceSample(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voice_samples")
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    device_id = models.CharField(max_length=64, blank=True)  # of the chunk it was cut from
     embedding = models.BinaryField()  # float32 little-endian, L2-normalised
     dim = models.PositiveSmallIntegerField()
     model_id = models.CharField(max_length=128)

@@ -8,11 +8,8 @@ import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 
-from enrollment.models import Enrollment, VoiceSample
-
-# The newest owner samples that join the voiceprint, and the newest negatives passed on.
-VOICEPRINT_SAMPLES_MAX = 200
-NEGATIVES_MAX = 100
+from enrollment.models import DecisionReview, Enrollment, VoiceSample
+from selective_speaker.speech.types import Span
 
 
 @dataclass(frozen=True)
@@ -26,6 +23,7 @@ class ActiveVoiceprint:
     negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     owner_samples: int = 0
     samples_share: float = 0.0
+    device_id: str = ""  # the device its enrollments were recorded with ("" = any device)
 
     @property
     def newest(self) -> Enrollment:
@@ -48,44 +46,61 @@ def enrollment_ready_exists(*, user) -> bool:
     return _ready(user=user).exists()
 
 
-def _active_enrollments(*, user) -> list[Enrollment]:
-    """The newest ready enrollment and, up to `VOICEPRINT_COMBINE_LAST` in all, the newest
-    ready ones made with the same model (newest first); empty if none is ready."""
-    newest = _ready(user=user).first()
-    if newest is None:
+def _active_enrollments(*, user, device_id: str | None = None) -> list[Enrollment]:
+    """The enrollments whose voiceprint judges chunks of `device_id`, newest first; empty if
+    none is ready. Which ones: the device's own ready enrollments when it has any, else the
+    owner's device-independent ones (recorded without a device), else every ready one — the
+    owner's voice as another device heard it is better than waiting. Of those, the newest and,
+    up to `VOICEPRINT_COMBINE_LAST` in all, the newest ones made with the same model."""
+    return _pick(list(_ready(user=user)), device_id)
+
+
+def _pick(ready: list[Enrollment], device_id: str | None) -> list[Enrollment]:
+    """`_active_enrollments` on the user's ready enrollments, newest first (one query for all)."""
+    pool = ready
+    for scope in ([device_id] if device_id else []) + [""]:
+        scoped = [e for e in ready if e.device_id == scope]
+        if scoped:
+            pool = scoped
+            break
+    if not pool:
         return []
-    count = max(1, settings.VOICEPRINT_COMBINE_LAST)
-    if count == 1:
-        return [newest]
-    return list(_ready(user=user).filter(model_id=newest.model_id, voiceprint_dim=newest.voiceprint_dim)[:count])
+    newest = pool[0]
+    same_model = [e for e in pool if e.model_id == newest.model_id and e.voiceprint_dim == newest.voiceprint_dim]
+    return same_model[: max(1, settings.VOICEPRINT_COMBINE_LAST)]
 
 
-def enrollment_active_voiceprint(*, user) -> ActiveVoiceprint | None:
-    """The voiceprint the user's chunks are compared with; None if no enrollment is ready.
+def enrollment_active_voiceprint(*, user, device_id: str | None = None) -> ActiveVoiceprint | None:
+    """The voiceprint the user's chunks from `device_id` are compared with (any device when
+    None); None if no enrollment is ready.
 
-    The rule: the newest ready enrollment's voiceprint, or the speech-weighted combination of
-    the newest `VOICEPRINT_COMBINE_LAST` ready ones of the same model; then owner-confirmed
-    review samples of that model (the newest VOICEPRINT_SAMPLES_MAX) join it, each weighted by
-    its duration, their total weight capped so that they hold at most
-    `VOICEPRINT_SAMPLES_MAX_SHARE` of the whole (the enrollments, weighted by their speech,
-    always keep the rest: samples can refine the voiceprint, never replace it). Negatives are
-    the newest NEGATIVES_MAX "other voice" samples of the same model.
+    The rule: the enrollments `_active_enrollments` picks for the device — the newest one's
+    voiceprint, or the speech-weighted combination of the newest `VOICEPRINT_COMBINE_LAST` of
+    the same model; then owner-confirmed samples of that model heard by the same device (or of
+    unknown device; the newest VOICEPRINT_SAMPLES_MAX) join it, each weighted by its duration,
+    their total weight capped so that they hold at most `VOICEPRINT_SAMPLES_MAX_SHARE` of the
+    whole (the enrollments, weighted by their speech, always keep the rest: samples can refine
+    the voiceprint, never replace it). Negatives are the newest VOICEPRINT_NEGATIVES_MAX "other
+    voice" samples of the same model, from any device.
     """
-    used = _active_enrollments(user=user)
+    used = _active_enrollments(user=user, device_id=device_id)
     if not used:
         return None
     newest = used[0]
     same_model = VoiceSample.objects.filter(user=user, model_id=newest.model_id, dim=newest.voiceprint_dim)
-    samples = list(
-        same_model.filter(kind=VoiceSample.Kind.OWNER).only("embedding", "duration_ms")[:VOICEPRINT_SAMPLES_MAX]
-    )
-    others = same_model.filter(kind=VoiceSample.Kind.OTHER).only("embedding")[:NEGATIVES_MAX]
+    owner_samples = same_model.filter(kind=VoiceSample.Kind.OWNER)
+    if device_id:
+        owner_samples = owner_samples.filter(device_id__in=[device_id, ""])
+    samples = list(owner_samples.only("embedding", "duration_ms")[: settings.VOICEPRINT_SAMPLES_MAX])
+    others = same_model.filter(kind=VoiceSample.Kind.OTHER).only("embedding")[: settings.VOICEPRINT_NEGATIVES_MAX]
     negatives = [s.embedding_array() for s in others]
     dim = newest.voiceprint_dim or 0
     negatives_array = np.stack(negatives) if negatives else np.zeros((0, dim), dtype=np.float32)
     share = settings.VOICEPRINT_SAMPLES_MAX_SHARE
     if len(used) == 1 and not (samples and share > 0):
-        return ActiveVoiceprint(vector=newest.voiceprint_array(), enrollments=used, negatives=negatives_array)
+        return ActiveVoiceprint(
+            vector=newest.voiceprint_array(), enrollments=used, negatives=negatives_array, device_id=newest.device_id
+        )
     from selective_speaker.speech.voiceprint import combine_voiceprints
 
     vectors = [e.voiceprint_array() for e in used]
@@ -104,8 +119,29 @@ def enrollment_active_voiceprint(*, user) -> ActiveVoiceprint | None:
         negatives=negatives_array,
         owner_samples=len(samples) if samples_share else 0,
         samples_share=round(samples_share, 4),
+        device_id=newest.device_id,
     )
 
 
 def enrollment_active_ids(*, user) -> set[int]:
-    return {e.id for e in _active_enrollments(user=user)}
+    """The enrollments in some active voiceprint: that of each device enrolled on its own, and
+    the owner's device-independent one."""
+    ready = list(_ready(user=user).defer("voiceprint", "timings"))
+    scopes = {e.device_id for e in ready} | {""}
+    return {e.id for scope in scopes for e in _pick(ready, scope or None)}
+
+
+def decision_review_answers(*, chunk) -> tuple[list[Span], list[Span]]:
+    """The chunk's stretches its owner answered about themselves: (said "that was me", said
+    "not me"). Only the owner's own answers count here — a staff verdict teaches the voiceprint
+    but never decides on its own that words are kept."""
+    answered = DecisionReview.objects.filter(chunk_id=chunk.id, reviewed_by_id=chunk.user_id).values_list(
+        "start_ms", "end_ms", "verdict"
+    )
+    me, not_me = [], []
+    for start_ms, end_ms, verdict in answered:
+        if verdict == DecisionReview.Verdict.OWNER:
+            me.append(Span(start_ms, end_ms))
+        elif verdict == DecisionReview.Verdict.NOT_OWNER:
+            not_me.append(Span(start_ms, end_ms))
+    return me, not_me

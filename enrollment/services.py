@@ -1,30 +1,27 @@
-"""Writes of enrollments: take a recording of the owner, turn it into a voiceprint.
+"""Writes of the owner's voice: enrollments and their voiceprints, the voice samples staff
+verdicts add, and the list of uncertain decisions to review.
 
-Same job rules as chunks: a conditional UPDATE claims the row, a bad recording is rejected with
-a reason the owner can act on, other errors retry a bounded number of times. When a voiceprint
-becomes ready, the owner's chunks that were waiting for one are queued. Staff verdicts on the
-engine's uncertain decisions (decision_review_judge) feed the voiceprint and its negatives.
+Enrollment jobs follow the shared job rules (selective_speaker.jobs): a conditional UPDATE
+claims the row, a bad recording is rejected with a reason (and a code) the owner can act on,
+other errors retry a bounded number of times. When a voiceprint becomes ready,
+`voiceprint_ready` is sent after commit (the chunks app queues the chunks that waited for one).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from chunks.services import chunk_reprocess, chunk_requeue_waiting
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
+from enrollment.signals import voiceprint_ready
 from selective_speaker.audio_files import (
     StorageUnavailable,
     audio_extension,
@@ -35,27 +32,47 @@ from selective_speaker.audio_files import (
     read_stored_audio,
     storage_errors,
 )
+from selective_speaker.jobs import JobQueue
 from selective_speaker.json_values import json_safe
-from selective_speaker.speech.types import SAMPLE_RATE, SpeechError
+from selective_speaker.speech.audio import ms_to_samples
+from selective_speaker.speech.decision import DecisionRecord
+from selective_speaker.speech.types import Decision, SpeechError
 from selective_speaker.speech_config import speech_config, speech_engine
+from selective_speaker.validators import device_id_validator
 
 log = logging.getLogger(__name__)
 
-ERROR_MAX_CHARS = 1000
+ENROLLMENT_JOBS = JobQueue(
+    model=Enrollment,
+    task="enrollment.tasks.process_enrollment",
+    label="enrollment",
+    waiting=(Enrollment.Status.PENDING,),
+    released=Enrollment.Status.PENDING,
+    processing=Enrollment.Status.PROCESSING,
+    failed=Enrollment.Status.REJECTED,
+    code_field="error_code",
+)
 
 
-def enrollment_create(*, user, audio_file: File, phrase_text: str = "") -> Enrollment:
-    """Store an enrollment recording and queue the voiceprint job.
+def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_id: str = "") -> Enrollment:
+    """Store an enrollment recording and queue the voiceprint job. With a `device_id`, its
+    voiceprint judges that device's chunks (the owner's voice as that microphone hears it).
 
     Raises UploadTooLarge (413), ValidationError on `audio` (400) or StorageUnavailable (503);
     nothing is stored in those cases.
     """
     check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
+    if device_id:
+        try:
+            device_id_validator(device_id)
+        except ValidationError as exc:
+            raise ValidationError({"device_id": exc.messages}) from exc
     info = check_audio(audio_file, max_duration_ms=settings.MAX_ENROLL_SECONDS * 1000)
     enrollment = Enrollment(
         user=user,
         audio_sha256=file_sha256(audio_file),
         phrase_text=(phrase_text or "").strip(),
+        device_id=device_id or "",
         duration_ms=info.duration_ms,
     )
     try:
@@ -66,7 +83,7 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "") -> Enrol
     try:
         with transaction.atomic():
             enrollment.save()
-            transaction.on_commit(functools.partial(_enqueue_processing, enrollment.id), robust=True)
+            ENROLLMENT_JOBS.enqueue_on_commit([enrollment.id])
     except BaseException:
         enrollment.audio.delete(save=False)
         raise
@@ -75,32 +92,27 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "") -> Enrol
 
 def enrollment_process(*, enrollment: Enrollment) -> Enrollment | None:
     """Compute the voiceprint of a pending enrollment; None if it was not claimable."""
-    claimed_at = timezone.now()
-    claimed = (
-        Enrollment.objects.filter(id=enrollment.id)
-        .filter(Q(status=Enrollment.Status.PENDING) | _stale_processing(claimed_at))
-        .update(status=Enrollment.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=claimed_at)
-    )
-    if claimed != 1:
-        log.info("enrollment %s is not pending; nothing to do", enrollment.id)
+    claimed_at = ENROLLMENT_JOBS.claim(enrollment.id)
+    if claimed_at is None:
         return None
     enrollment.refresh_from_db()
-    if enrollment.attempts > settings.JOB_MAX_ATTEMPTS:
-        _reject(enrollment, claimed_at, f"processing did not finish after {enrollment.attempts - 1} attempts")
+    if ENROLLMENT_JOBS.out_of_attempts(enrollment):
+        ENROLLMENT_JOBS.fail_exhausted(enrollment, claimed_at)
         return enrollment
     try:
         audio = read_stored_audio(enrollment.audio, max_duration_ms=speech_config().enroll_max_duration_ms)
         result = speech_engine().enroll(audio, phrase_text=enrollment.phrase_text or None)
     except SpeechError as exc:
         if not exc.permanent:
-            return _retry_or_reject(enrollment, claimed_at, exc)
-        _reject(enrollment, claimed_at, exc.reason)
+            return ENROLLMENT_JOBS.retry_or_fail(enrollment, claimed_at, exc)
+        ENROLLMENT_JOBS.fail(enrollment, claimed_at, exc.reason, code=exc.code)
         return enrollment
     except Exception as exc:
-        return _retry_or_reject(enrollment, claimed_at, exc)
+        return ENROLLMENT_JOBS.retry_or_fail(enrollment, claimed_at, exc)
     fields = {
         "status": Enrollment.Status.READY,
         "error": "",
+        "error_code": "",
         "voiceprint": Enrollment.voiceprint_bytes(result.voiceprint),
         "voiceprint_dim": int(result.voiceprint.size),
         "speech_ms": result.speech_ms,
@@ -114,10 +126,11 @@ def enrollment_process(*, enrollment: Enrollment) -> Enrollment | None:
         "processed_at": timezone.now(),
     }
     with transaction.atomic():
-        if _held(enrollment, claimed_at).update(**fields) != 1:
+        if ENROLLMENT_JOBS.held(enrollment.id, claimed_at).update(**fields) != 1:
             log.warning("enrollment %s was taken over by another job; its result is dropped", enrollment.id)
             return None
-        transaction.on_commit(functools.partial(chunk_requeue_waiting, user=enrollment.user), robust=True)
+        user = enrollment.user
+        transaction.on_commit(lambda: voiceprint_ready.send(sender=Enrollment, user=user), robust=True)
     for name, value in fields.items():
         setattr(enrollment, name, value)
     if settings.ENROLLMENT_AUDIO_RETENTION == "drop":
@@ -151,92 +164,72 @@ def enrollment_recompute_voiceprint(*, enrollment: Enrollment) -> bool:
     being processed right now. ValidationError when its recording is no longer kept."""
     if not enrollment.audio:
         raise ValidationError("the enrollment's recording is no longer kept; record a new enrollment")
-    now = timezone.now()
-    with transaction.atomic():
-        queued = (
-            Enrollment.objects.filter(id=enrollment.id)
-            .filter(~Q(status=Enrollment.Status.PROCESSING) | _stale_processing(now))
-            .update(status=Enrollment.Status.PENDING, attempts=0, error="", claimed_at=None)
-        )
-        if queued == 1:
-            transaction.on_commit(functools.partial(_enqueue_processing, enrollment.id), robust=True)
-    if queued == 1:
+    queued = ENROLLMENT_JOBS.requeue(Enrollment.objects.filter(id=enrollment.id))
+    if queued:
         enrollment.status, enrollment.attempts, enrollment.error = Enrollment.Status.PENDING, 0, ""
-    return queued == 1
+    return bool(queued)
 
 
-def enrollment_requeue_stale(*, now: datetime | None = None) -> int:
-    """Enqueue again, for a periodic schedule: enrollments whose worker died mid-job, and
-    enrollments released for a retry that never came (brokers without redelivery, such as
-    Redis, drop a failed job). Clearing `claimed_at` makes each release swept once; a duplicate
-    delivery is a no-op. Returns how many were enqueued."""
-    now = now or timezone.now()
-    stale = _stale_processing(now) | Q(
-        status=Enrollment.Status.PENDING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+def enrollment_requeue_stale(*, now=None) -> int:
+    """Enqueue again enrollments whose worker died mid-job or whose retry never came (a
+    periodic job); returns how many were enqueued."""
+    return ENROLLMENT_JOBS.requeue_stale(now=now)
+
+
+# --- uncertain decisions: the review list and its verdicts ------------------------------------
+
+
+def decision_reviews_replace(*, chunk, record: DecisionRecord) -> int:
+    """Replace the chunk's pending review items with one per uncertain region of its new result.
+
+    Call inside the transaction that stores the chunk's result. Items already judged are kept
+    (their verdicts and voice samples stay), and a new region they mostly cover
+    (REVIEW_COVERED_SHARE of its length) is not asked about again; regions shorter than
+    REVIEW_MIN_MS are skipped. Returns how many items were created. Nothing here holds text:
+    only times, scores and the decision's settings.
+    """
+    DecisionReview.objects.filter(chunk_id=chunk.id, verdict=DecisionReview.Verdict.PENDING).delete()
+    decided = list(
+        DecisionReview.objects.filter(chunk_id=chunk.id)
+        .exclude(verdict=DecisionReview.Verdict.PENDING)
+        .values_list("start_ms", "end_ms")
     )
-    with transaction.atomic():
-        stale_ids = list(Enrollment.objects.select_for_update().filter(stale).values_list("id", flat=True))
-        Enrollment.objects.filter(id__in=stale_ids).filter(stale).update(
-            status=Enrollment.Status.PENDING, claimed_at=None
+    reviews = []
+    for region in record.regions:
+        start_ms, end_ms = region.start_ms, region.end_ms
+        if region.decision != Decision.UNCERTAIN or end_ms - start_ms < settings.REVIEW_MIN_MS:
+            continue
+        covered = sum(max(0, min(end_ms, e) - max(start_ms, s)) for s, e in decided)
+        if covered >= settings.REVIEW_COVERED_SHARE * (end_ms - start_ms):
+            continue
+        reviews.append(
+            DecisionReview(
+                chunk_id=chunk.id,
+                user_id=chunk.user_id,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                similarity=region.similarity,
+                threshold=record.threshold or 0.0,
+                margin=record.uncertain_margin or 0.0,
+                strategy=(record.strategy or "")[:32],
+                embedding_model=(record.embedding_model or "")[:128],
+            )
         )
-        for enrollment_id in stale_ids:
-            transaction.on_commit(functools.partial(_enqueue_processing, enrollment_id), robust=True)
-    return len(stale_ids)
-
-
-def _stale_processing(now: datetime) -> Q:
-    return Q(status=Enrollment.Status.PROCESSING, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
-
-
-def _held(enrollment: Enrollment, claimed_at: datetime):
-    return Enrollment.objects.filter(id=enrollment.id, status=Enrollment.Status.PROCESSING, claimed_at=claimed_at)
-
-
-def _reject(enrollment: Enrollment, claimed_at: datetime, reason: str) -> None:
-    reason = reason[:ERROR_MAX_CHARS]
-    now = timezone.now()
-    _held(enrollment, claimed_at).update(status=Enrollment.Status.REJECTED, error=reason, processed_at=now)
-    enrollment.status, enrollment.error, enrollment.processed_at = Enrollment.Status.REJECTED, reason, now
-    log.info("enrollment %s rejected: %s", enrollment.id, reason)
-
-
-def _retry_or_reject(enrollment: Enrollment, claimed_at: datetime, exc: Exception) -> Enrollment:
-    reason = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    if enrollment.attempts >= settings.JOB_MAX_ATTEMPTS:
-        _reject(enrollment, claimed_at, f"gave up after {enrollment.attempts} attempts: {reason}")
-        return enrollment
-    log.warning("enrollment %s attempt %s failed, will retry: %s", enrollment.id, enrollment.attempts, reason)
-    _held(enrollment, claimed_at).update(
-        status=Enrollment.Status.PENDING, error=f"attempt {enrollment.attempts} failed: {reason}"[:ERROR_MAX_CHARS]
-    )
-    raise exc
-
-
-def _enqueue_processing(enrollment_id: int) -> None:
-    async_task(
-        "enrollment.tasks.process_enrollment",
-        enrollment_id,
-        task_name=f"process-enrollment-{enrollment_id}",
-        group="process_enrollment",
-    )
-
-
-# --- staff verdicts on uncertain owner decisions ---------------------------------------------
+    DecisionReview.objects.bulk_create(reviews)
+    return len(reviews)
 
 
 @dataclass(frozen=True)
-class ReviewOutcome:
-    """What judging review items did, for the admin's message."""
+class VerdictOutcome:
+    """What recording a verdict did to the voice."""
 
-    marked: int  # items that now carry the verdict
+    items: list[DecisionReview]  # the judged items, with their chunks
     samples: int  # voice samples stored or turned to the verdict's kind
     without_sample: int  # items judged, but no sample: audio no longer kept or unreadable
-    chunks_queued: int  # chunks queued for reprocessing with the new voiceprint
-    chunks_skipped: int  # chunks not queued: being processed now, or audio no longer kept
 
 
-def decision_review_judge(*, reviews: Iterable[DecisionReview], verdict: str, reviewed_by) -> ReviewOutcome:
-    """Record staff's verdict on review items, learn from their audio, reprocess their chunks.
+def decision_reviews_judge(*, reviews: Iterable[DecisionReview], verdict: str, reviewed_by) -> VerdictOutcome:
+    """Record a verdict on review items and learn from their audio.
 
     `owner`: the region's embedding becomes an owner sample, which joins the user's active
     voiceprint (enrollment.selectors.enrollment_active_voiceprint bounds its weight);
@@ -244,9 +237,9 @@ def decision_review_judge(*, reviews: Iterable[DecisionReview], verdict: str, re
     sample already only turns its kind (no audio is read again). The embedding is the engine's
     embedder on the region's audio, computed here, synchronously: the chunk is decoded once
     for all of its regions and a region embeds in 50–300 ms on CPU, so a page of verdicts
-    answers in seconds with what actually happened, and each chunk is queued only once its
-    sample is stored (its reprocessing must see the new voiceprint). A chunk whose audio is no
-    longer kept still records the verdict, without a sample, and cannot be reprocessed.
+    answers in seconds with what actually happened, and the caller can queue each chunk once
+    its sample is stored (its reprocessing must see the new voiceprint). A chunk whose audio
+    is no longer kept still records the verdict, without a sample.
     """
     if verdict not in (DecisionReview.Verdict.OWNER, DecisionReview.Verdict.NOT_OWNER):
         raise ValueError(f"a verdict is owner or not_owner, not {verdict!r}")
@@ -274,22 +267,15 @@ def decision_review_judge(*, reviews: Iterable[DecisionReview], verdict: str, re
                     defaults={
                         "user_id": item.user_id,
                         "kind": kind,
+                        "device_id": item.chunk.device_id,
                         "embedding": Enrollment.voiceprint_bytes(vector),
                         "dim": int(vector.size),
                         "model_id": model_id[:128],
                         "duration_ms": item.duration_ms,
                     },
                 )
-    chunks = list({item.chunk_id: item.chunk for item in items}.values())
-    queued = chunk_reprocess(chunks=chunks)
     samples = len(has_sample) + len(embeddings)
-    return ReviewOutcome(
-        marked=len(items),
-        samples=samples,
-        without_sample=len(items) - samples,
-        chunks_queued=queued,
-        chunks_skipped=len(chunks) - queued,
-    )
+    return VerdictOutcome(items=items, samples=samples, without_sample=len(items) - samples)
 
 
 def _sample_of(review: DecisionReview) -> VoiceSample | None:
@@ -319,8 +305,35 @@ def _embed_regions(reviews: list[DecisionReview]) -> tuple[dict[int, np.ndarray]
             continue
         model_id = embedder.model_id
         for review in items:
-            piece = audio[review.start_ms * SAMPLE_RATE // 1000 : review.end_ms * SAMPLE_RATE // 1000]
-            if piece.size < SAMPLE_RATE // 10:  # the region lies past the end of the audio
+            piece = audio[ms_to_samples(review.start_ms) : ms_to_samples(review.end_ms)]
+            if piece.size < ms_to_samples(100):  # the region lies past the end of the audio
                 continue
             embeddings[review.id] = embedder.embed_audio(piece)
     return embeddings, model_id
+
+
+def voice_sample_record(*, chunk, start_ms: int, end_ms: int, kind: str) -> VoiceSample | None:
+    """Keep the voice of one stretch of a chunk as a sample of `kind` (an owner who says "not
+    me" about a kept utterance: an `other` sample, a negative from then on). None when its
+    audio cannot be read or embedded (no longer kept, store down, model unavailable)."""
+    if not chunk.audio:
+        return None
+    try:
+        audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
+        embedder = speech_engine().embedder
+    except (SpeechError, *storage_errors()):
+        log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
+        return None
+    piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
+    if piece.size < ms_to_samples(100):
+        return None
+    vector = embedder.embed_audio(piece)
+    return VoiceSample.objects.create(
+        user_id=chunk.user_id,
+        kind=kind,
+        device_id=chunk.device_id,
+        embedding=Enrollment.voiceprint_bytes(vector),
+        dim=int(vector.size),
+        model_id=embedder.model_id[:128],
+        duration_ms=end_ms - start_ms,
+    )

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
 from selective_speaker.speech.audio import AudioInfo, decode_audio
-from selective_speaker.speech.types import SAMPLE_RATE, AudioError
+from selective_speaker.speech.types import SAMPLE_RATE, AudioError, RejectionCode
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ def read_stored_audio(stored: FieldFile, *, max_duration_ms: int) -> np.ndarray:
     """Decode a stored upload to 16 kHz mono. AudioError (permanent) when the file is gone or
     unusable; storage outages raise the backend's own (transient) errors."""
     if not stored or not stored.storage.exists(stored.name):
-        raise AudioError("the audio file is missing from storage")
+        raise AudioError("the audio file is missing from storage", code=RejectionCode.AUDIO_MISSING)
     try:
         source = stored.path  # local storage: let FFmpeg read the file itself
     except NotImplementedError:

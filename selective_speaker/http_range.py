@@ -7,9 +7,15 @@ the end is answered 416 with `Content-Range: bytes */<length>`.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.http import HttpRequest, HttpResponse
+
+from selective_speaker.audio_files import storage_errors, wav_clip
+from selective_speaker.speech.types import AudioError
+
+log = logging.getLogger(__name__)
 
 _SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
@@ -69,5 +75,43 @@ def ranged_response(
             safe = re.sub(r'[^A-Za-z0-9._-]', "_", filename)
             response["Content-Disposition"] = f'inline; filename="{safe}"'
     response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+AUDIO_GONE_MESSAGE = (
+    "The recording of this stretch is no longer kept (recordings are deleted after processing or "
+    "after a while, as the server is set up to do)."
+)
+
+
+def stored_clip_response(
+    request: HttpRequest,
+    stored,
+    *,
+    start_ms: int,
+    end_ms: int,
+    max_duration_ms: int,
+    filename: str,
+    log_as: str,
+    gone_message: str = AUDIO_GONE_MESSAGE,
+) -> HttpResponse:
+    """[start_ms, end_ms) of a stored recording as a WAV, with Range support: 410 when the
+    recording is gone or unreadable, 503 when the store is down."""
+    if not stored:
+        return plain_text_response(gone_message, status=410)
+    try:
+        data = wav_clip(stored, start_ms=start_ms, end_ms=end_ms, max_duration_ms=max_duration_ms)
+    except AudioError as exc:
+        log.warning("%s: the recording cannot be read: %s", log_as, exc.reason)
+        return plain_text_response(gone_message, status=410)
+    except storage_errors():
+        log.exception("%s: reading the recording failed", log_as)
+        return plain_text_response("The recording cannot be read right now. Try again in a moment.", status=503)
+    return ranged_response(request, data, content_type="audio/wav", filename=filename)
+
+
+def plain_text_response(message: str, *, status: int) -> HttpResponse:
+    response = HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response

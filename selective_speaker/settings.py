@@ -12,54 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 
+from selective_speaker.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from selective_speaker.speech.config import EngineConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-# --- environment readers ------------------------------------------------------------------
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.getenv(name, default)
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.getenv(name)
-    return default if value in (None, "") else int(value)
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.getenv(name)
-    return default if value in (None, "") else float(value)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.getenv(name)
-    if value in (None, ""):
-        return default
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be a boolean (true/false), not {value!r}")
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    """Comma-separated values, blanks dropped."""
-    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
-
-
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.getenv(name) or default
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def env_optional_int(name: str, default: int | None) -> int | None:
-    value = os.getenv(name)
-    return default if value in (None, "") else int(value)
 
 
 # --- core ---------------------------------------------------------------------------------
@@ -88,9 +44,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_q",
-    "enrollment",
-    "chunks",
-    "utterances",
+    "selective_speaker",  # shared job machinery: writes JOB_SCHEDULES after every migrate
+    # Our apps, lowest first: an app imports only apps above it in this list (tests/test_architecture.py).
+    "enrollment",  # the owner's voice: enrollments, voiceprints, voice samples, uncertain decisions
+    "utterances",  # what the owner said: the kept utterances, the timeline query and API
+    "chunks",  # recordings: upload, the processing job, places, retention
+    "review",  # staff review of uncertain voice decisions (admin)
+    "account",  # the owner's data rights: export, erase, API tokens
+    "pages",  # the owner's HTML pages: timeline, enroll, account
 ]
 
 MIDDLEWARE = [
@@ -117,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "pages.context_processors.limits",
             ],
         },
     },
@@ -270,6 +232,13 @@ else:
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", Q_CLUSTER["max_attempts"])
 # A `processing` row claimed longer ago than this belongs to a worker that is gone.
 JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", Q_CLUSTER["timeout"] + 60)
+# Periodic jobs: (schedule name, task, every N minutes); written after every `migrate`.
+JOB_SWEEP_MINUTES = env_int("JOB_SWEEP_MINUTES", 5)
+JOB_SCHEDULES = [
+    ("chunks.requeue_stale_chunks", "chunks.tasks.requeue_stale_chunks", JOB_SWEEP_MINUTES),
+    ("enrollment.requeue_stale_enrollments", "enrollment.tasks.requeue_stale_enrollments", JOB_SWEEP_MINUTES),
+    ("chunks.sweep_audio_retention", "chunks.tasks.sweep_audio_retention", env_int("AUDIO_RETENTION_SWEEP_MINUTES", 60)),
+]
 
 # --- geocoding ----------------------------------------------------------------------------
 
@@ -283,52 +252,18 @@ GEOCODER_LANGUAGE = env_str("GEOCODER_LANGUAGE", "en")
 GEOCODER_ROUND_DECIMALS = env_int("GEOCODER_ROUND_DECIMALS", 3)  # 3 ≈ 110 m
 GEOCODER_OFFLINE_MAX_KM = env_float("GEOCODER_OFFLINE_MAX_KM", 100.0)
 
-# --- speech engine (selective_speaker.speech_config turns this into an EngineConfig) ------
+# --- speech engine --------------------------------------------------------------------------
 
-_ENGINE = EngineConfig()
-SPEECH = {
-    "strategy": env_str("SPEECH_STRATEGY", _ENGINE.strategy),
-    "accept_threshold": env_float("SPEECH_ACCEPT_THRESHOLD", _ENGINE.accept_threshold),
-    "uncertain_margin": env_float("SPEECH_UNCERTAIN_MARGIN", _ENGINE.uncertain_margin),
-    "uncertain_policy": env_str("SPEECH_UNCERTAIN_POLICY", _ENGINE.uncertain_policy),
-    "smoothing_windows": env_int("SPEECH_SMOOTHING_WINDOWS", _ENGINE.smoothing_windows),
-    "cluster_weight": env_float("SPEECH_CLUSTER_WEIGHT", _ENGINE.cluster_weight),
-    "cluster_distance": env_float("SPEECH_CLUSTER_DISTANCE", _ENGINE.cluster_distance),
-    "refine_boundaries": env_bool("SPEECH_REFINE_BOUNDARIES", _ENGINE.refine_boundaries),
-    "negative_margin": env_float("SPEECH_NEGATIVE_MARGIN", _ENGINE.negative_margin),
-    "embed_window_ms": env_int("SPEECH_EMBED_WINDOW_MS", _ENGINE.embed_window_ms),
-    "embed_hop_ms": env_int("SPEECH_EMBED_HOP_MS", _ENGINE.embed_hop_ms),
-    "vad_threshold": env_float("SPEECH_VAD_THRESHOLD", _ENGINE.vad_threshold),
-    "vad_min_speech_ms": env_int("SPEECH_VAD_MIN_SPEECH_MS", _ENGINE.vad_min_speech_ms),
-    "vad_min_silence_ms": env_int("SPEECH_VAD_MIN_SILENCE_MS", _ENGINE.vad_min_silence_ms),
-    "vad_pad_ms": env_int("SPEECH_VAD_PAD_MS", _ENGINE.vad_pad_ms),
-    "segment_gap_ms": env_int("SPEECH_SEGMENT_GAP_MS", _ENGINE.segment_gap_ms),
-    "segment_min_ms": env_int("SPEECH_SEGMENT_MIN_MS", _ENGINE.segment_min_ms),
-    "segment_min_chars": env_int("SPEECH_SEGMENT_MIN_CHARS", _ENGINE.segment_min_chars),
-    "pad_ms": env_int("SPEECH_PAD_MS", _ENGINE.pad_ms),
-    "enroll_dominance": env_float("SPEECH_ENROLL_DOMINANCE", _ENGINE.enroll_dominance),
-    "enroll_min_speech_ms": env_int("SPEECH_ENROLL_MIN_SPEECH_MS", _ENGINE.enroll_min_speech_ms),
-    "enroll_min_consistency": env_float("SPEECH_ENROLL_MIN_CONSISTENCY", _ENGINE.enroll_min_consistency),
-    "min_rms_dbfs": env_float("SPEECH_MIN_RMS_DBFS", _ENGINE.min_rms_dbfs),
-    "asr_backend": env_str("SPEECH_ASR_BACKEND", _ENGINE.asr_backend),
-    "asr_model": env_str("SPEECH_ASR_MODEL", _ENGINE.asr_model),
-    "asr_device": env_str("SPEECH_ASR_DEVICE", _ENGINE.asr_device),
-    "asr_compute_type": env_str("SPEECH_ASR_COMPUTE_TYPE", _ENGINE.asr_compute_type),
-    "asr_beam_size": env_int("SPEECH_ASR_BEAM_SIZE", _ENGINE.asr_beam_size),
-    # empty = detect the language per chunk
-    "asr_language": env_str("SPEECH_ASR_LANGUAGE", _ENGINE.asr_language or "") or None,
-    "asr_batch_size": env_int("SPEECH_ASR_BATCH_SIZE", _ENGINE.asr_batch_size),
-    "asr_pack_gap_ms": env_int("SPEECH_ASR_PACK_GAP_MS", _ENGINE.asr_pack_gap_ms),
-    "embedding_model": env_str("SPEECH_EMBEDDING_MODEL", _ENGINE.embedding_model),
-    "diarization_backend": env_str("SPEECH_DIARIZATION_BACKEND", _ENGINE.diarization_backend),
-    "pyannote_pipeline": env_str("SPEECH_PYANNOTE_PIPELINE", _ENGINE.pyannote_pipeline),
-    "hf_token": env_str("HF_TOKEN") or None,
-    "min_speakers": env_optional_int("SPEECH_MIN_SPEAKERS", _ENGINE.min_speakers),
-    "max_speakers": env_optional_int("SPEECH_MAX_SPEAKERS", _ENGINE.max_speakers),
-    "cpu_threads": env_int("SPEECH_CPU_THREADS", _ENGINE.cpu_threads),
-    "model_cache_dir": Path(env_str("SPEECH_MODEL_DIR", str(VAR_DIR / "models"))),
-}
-if SPEECH["strategy"] == "anchored" and ENROLLMENT_AUDIO_RETENTION == "drop":
+# Every SPEECH_* variable (and HF_TOKEN, SPEECH_MODEL_DIR), read by the engine's own config:
+# EngineConfig.from_env is the one list of them (.env.example shows each with its default).
+# The length limits are the upload limits above, so the API and the engine never disagree.
+SPEECH = EngineConfig.from_env(
+    os.environ,
+    defaults={"model_cache_dir": VAR_DIR / "models"},  # when SPEECH_MODEL_DIR is unset
+    max_duration_ms=MAX_CHUNK_SECONDS * 1000,
+    enroll_max_duration_ms=MAX_ENROLL_SECONDS * 1000,
+)
+if SPEECH.strategy == "anchored" and ENROLLMENT_AUDIO_RETENTION == "drop":
     raise ValueError("SPEECH_STRATEGY=anchored needs the enrollment recordings: set ENROLLMENT_AUDIO_RETENTION=keep")
 # How many of the newest ready enrollments form the active voiceprint (weighted by speech).
 VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
@@ -337,6 +272,36 @@ VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
 VOICEPRINT_SAMPLES_MAX_SHARE = env_float("VOICEPRINT_SAMPLES_MAX_SHARE", 0.3)
 if not 0.0 <= VOICEPRINT_SAMPLES_MAX_SHARE < 1.0:
     raise ValueError("VOICEPRINT_SAMPLES_MAX_SHARE must lie in [0, 1)")
+# The newest owner samples that join the voiceprint, and the newest negatives passed on.
+VOICEPRINT_SAMPLES_MAX = env_int("VOICEPRINT_SAMPLES_MAX", 200)
+VOICEPRINT_NEGATIVES_MAX = env_int("VOICEPRINT_NEGATIVES_MAX", 100)
+
+# --- review of uncertain owner decisions ----------------------------------------------------
+
+# A shorter uncertain region is too short to judge by ear or to embed reliably.
+REVIEW_MIN_MS = env_int("REVIEW_MIN_MS", 500)
+# A new uncertain region that overlaps regions already judged by at least this share of its own
+# length is not asked about again.
+REVIEW_COVERED_SHARE = env_float("REVIEW_COVERED_SHARE", 0.5)
+# One staff action reads and embeds the audio of at most this many regions (one list page).
+REVIEW_ACTION_MAX = env_int("REVIEW_ACTION_MAX", 50)
+
+# --- the owner's pages ----------------------------------------------------------------------
+
+# The length of an enrollment recording the pages advise, in seconds (the engine's own minimum of
+# speech is SPEECH_ENROLL_MIN_SPEECH_MS; the longest upload taken is MAX_ENROLL_SECONDS).
+ENROLL_ADVISED_MIN_S = env_int("ENROLL_ADVISED_MIN_S", 10)
+ENROLL_ADVISED_MAX_S = env_int("ENROLL_ADVISED_MAX_S", 30)
+# A transcript this far from the passage read (word edits per passage word) gets a "the words we
+# heard differ" note on the enrollment page (a hint: the voiceprint does not depend on the words).
+ENROLL_PHRASE_MISMATCH_RATIO = env_float("ENROLL_PHRASE_MISMATCH_RATIO", 0.35)
+
+# The timeline's processing panel: at most this many chunks; failed and indeterminate ones stay
+# listed this many days after their upload.
+TIMELINE_PANEL_MAX_CHUNKS = env_int("TIMELINE_PANEL_MAX_CHUNKS", 20)
+TIMELINE_PANEL_UNSUCCESSFUL_DAYS = env_int("TIMELINE_PANEL_UNSUCCESSFUL_DAYS", 7)
+# "Was this you?" questions shown on a day of the timeline, at most.
+TIMELINE_VOICE_CHECKS_MAX = env_int("TIMELINE_VOICE_CHECKS_MAX", 10)
 
 # --- API ----------------------------------------------------------------------------------
 

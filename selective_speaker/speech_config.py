@@ -1,6 +1,8 @@
-"""The one bridge from Django settings to the speech engine's frozen configuration.
+"""The one bridge from Django settings to the speech engine.
 
-Engine code never reads settings; services call `speech_config()` and hand the result over.
+`settings.SPEECH` is the engine's frozen `EngineConfig`, read from the environment by
+`EngineConfig.from_env` (see selective_speaker/settings.py); engine code never reads settings.
+Services call `speech_config()` or `speech_engine()` and hand the result over.
 """
 
 from __future__ import annotations
@@ -11,12 +13,8 @@ from selective_speaker.speech.config import EngineConfig
 
 
 def speech_config() -> EngineConfig:
-    """The engine configuration for the current settings (cheap: a frozen dataclass)."""
-    return EngineConfig(
-        **settings.SPEECH,
-        max_duration_ms=settings.MAX_CHUNK_SECONDS * 1000,
-        enroll_max_duration_ms=settings.MAX_ENROLL_SECONDS * 1000,
-    )
+    """The engine configuration of the current settings (cheap: a frozen dataclass)."""
+    return settings.SPEECH
 
 
 def speech_engine():

@@ -3,13 +3,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from selective_speaker.api.me import AuthTokenApi, MeDataApi, MeExportApi
+from account.api import AuthTokenApi, MeDataApi, MeExportApi
+from review.api import UtteranceNotMeApi
 from selective_speaker.health import health
 
 api_v1 = [
     path("enrollments/", include("enrollment.urls")),
     path("chunks/", include("chunks.urls")),
     path("utterances/", include("utterances.urls")),
+    path("utterances/<int:utterance_id>/not-me/", UtteranceNotMeApi.as_view(), name="utterance-not-me"),
+    path("voice-checks/", include("review.urls")),
     path("auth/token/", AuthTokenApi.as_view(), name="api-token"),
     path("me/export", MeExportApi.as_view(), name="me-export"),
     path("me/data", MeDataApi.as_view(), name="me-data"),
@@ -17,9 +20,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="timeline:index"), name="home"),
-    path("timeline/", include("utterances.urls_html")),
-    path("enroll/", include("utterances.urls_enroll")),
-    path("account/", include("utterances.urls_account")),
+    path("timeline/", include("pages.urls_timeline")),
+    path("enroll/", include("pages.urls_enroll")),
+    path("account/", include("pages.urls_account")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,13 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from selective_speaker.speech.types import (
-    ChunkResult,
-    ChunkStatus,
-    EnrollmentResult,
-    Segment,
-    Word,
-)
+from selective_speaker.speech.decision import DecisionRecord
+from selective_speaker.speech.types import ChunkResult, ChunkStatus, EnrollmentResult, Segment, Word
 from tests.audio_samples import wav_bytes
 from tests.factories import UserFactory
 
@@ -128,7 +122,9 @@ class FakeEngine:
             status=ChunkStatus.DONE,
             segments=[owner_segment(0, 1500, "hello there friend"), owner_segment(2000, 3800, "see you at noon")],
             duration_ms=4000,
-            decision={"strategy": "voiceprint", "threshold": 0.6, "regions": [], "score": np.float32(0.7)},
+            decision=DecisionRecord.from_dict(
+                {"strategy": "voiceprint", "threshold": 0.6, "regions": [], "score": np.float32(0.7)}
+            ),
             timings={"vad": 0.01, "embed": 0.02, "asr": 0.05, "total": 0.09},
         )
     )
@@ -143,9 +139,10 @@ class FakeEngine:
         return self.enroll_result
 
     def process_chunk(
-        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio=None, negatives=None
+        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio=None, negatives=None, answers=((), ())
     ) -> ChunkResult:
-        self.calls.append(("process_chunk", {"samples": audio.size, "voiceprint": voiceprint, "negatives": negatives}))
+        call = {"samples": audio.size, "voiceprint": voiceprint, "negatives": negatives, "answers": answers}
+        self.calls.append(("process_chunk", call))
         if self.error is not None:
             raise self.error
         return self.chunk_result
@@ -155,7 +152,7 @@ class FakeEngine:
 def fake_engine(monkeypatch) -> FakeEngine:
     """The services' engine accessor answers with a FakeEngine."""
     engine = FakeEngine()
-    monkeypatch.setattr("chunks.services.speech_engine", lambda: engine)
+    monkeypatch.setattr("chunks.processing.speech_engine", lambda: engine)
     monkeypatch.setattr("enrollment.services.speech_engine", lambda: engine)
     return engine
 
@@ -165,10 +162,7 @@ def fake_engine(monkeypatch) -> FakeEngine:
 
 @pytest.fixture(scope="session")
 def real_engine_ready():
-    """The real engine can run: skipped only while the engine module does not exist yet,
-    failed (never skipped) when the bundled models are not prepared."""
-    if importlib.util.find_spec("selective_speaker.speech.engine") is None:
-        pytest.skip("selective_speaker/speech/engine.py does not exist yet")
+    """The real engine can run: failed (never skipped) when the bundled models are not prepared."""
     from selective_speaker.speech.models import readiness
     from selective_speaker.speech_config import speech_config
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from chunks.models import Chunk, Location
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from tests.audio_samples import wav_bytes
-from utterances.models import Segment
+from utterances.models import Utterance
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -90,9 +90,9 @@ class ChunkFactory(factory.django.DjangoModelFactory):
     status = Chunk.Status.QUEUED
 
 
-class SegmentFactory(factory.django.DjangoModelFactory):
+class UtteranceFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Segment
+        model = Utterance
 
     chunk = factory.SubFactory(ChunkFactory, status=Chunk.Status.DONE)
     user = factory.SelfAttribute("chunk.user")

@@ -1,4 +1,4 @@
-"""Staff pages for segments: read-only (the pipeline writes them); each links to its chunk."""
+"""Staff pages for utterances: read-only (the pipeline writes them); each links to its chunk."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from selective_speaker.admin_display import pretty_json
-from utterances.models import Segment
-from utterances.services import segment_delete
+from utterances.models import Utterance
+from utterances.services import utterance_delete
 
 
-@admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+@admin.register(Utterance)
+class UtteranceAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "user",
@@ -49,7 +49,7 @@ class SegmentAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # Word timings are read on the segment's own page only (loaded there on access).
+        # Word timings are read on the utterance's own page only (loaded there on access).
         return super().get_queryset(request).defer("words")
 
     def has_add_permission(self, request):
@@ -59,23 +59,23 @@ class SegmentAdmin(admin.ModelAdmin):
         return False
 
     # Deleting goes through the service, as the owner's own deletions do: the chunk's count
-    # stays true and a reprocess never brings the segment back.
-    def delete_model(self, request, obj: Segment) -> None:
-        segment_delete(segment=obj)
+    # stays true and a reprocess never brings the utterance back.
+    def delete_model(self, request, obj: Utterance) -> None:
+        utterance_delete(utterance=obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        for segment in queryset.select_related(None).only("id", "chunk_id", "start_ms", "end_ms"):
-            segment_delete(segment=segment)
+        for utterance in queryset.select_related(None).only("id", "chunk_id", "start_ms", "end_ms"):
+            utterance_delete(utterance=utterance)
 
     @admin.display(description="text", ordering="text")
-    def short_text(self, segment: Segment) -> str:
-        return Truncator(segment.text).chars(80)
+    def short_text(self, utterance: Utterance) -> str:
+        return Truncator(utterance.text).chars(80)
 
     @admin.display(description="chunk", ordering="chunk_id")
-    def chunk_link(self, segment: Segment):
-        url = reverse("admin:chunks_chunk_change", args=[segment.chunk_id])
-        return format_html('<a href="{}">Chunk {}</a>', url, segment.chunk_id)
+    def chunk_link(self, utterance: Utterance):
+        url = reverse("admin:chunks_chunk_change", args=[utterance.chunk_id])
+        return format_html('<a href="{}">Chunk {}</a>', url, utterance.chunk_id)
 
     @admin.display(description="words")
-    def words_json(self, segment: Segment):
-        return pretty_json(segment.words)
+    def words_json(self, utterance: Utterance):
+        return pretty_json(utterance.words)

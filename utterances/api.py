@@ -9,12 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chunks.models import device_id_validator
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.fields import AwareDateTimeField
 from selective_speaker.api.pagination import CursorPage, paginated_response
-from utterances.selectors import segment_get, utterance_timeline
-from utterances.services import segment_delete
+from selective_speaker.validators import device_id_validator
+from utterances.selectors import utterance_get, utterance_timeline
+from utterances.services import utterance_delete
 
 
 class UtterancePage(CursorPage):
@@ -71,14 +71,14 @@ class UtteranceDetailApi(APIView):
     @extend_schema(
         operation_id="utterances_destroy",
         description=(
-            "Delete one utterance (segment) for good; reprocessing its chunk never brings it back. "
+            "Delete one utterance for good; reprocessing its chunk never brings it back. "
             "The chunk's audio is not touched (delete the chunk for that)."
         ),
         responses={204: None, 404: ErrorSerializer},
     )
     def delete(self, request: Request, utterance_id: int) -> Response:
-        segment = segment_get(user=request.user, segment_id=utterance_id)
-        if segment is None:
+        utterance = utterance_get(user=request.user, utterance_id=utterance_id)
+        if utterance is None:
             raise NotFound()
-        segment_delete(segment=segment)
+        utterance_delete(utterance=utterance)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""What the owner said: one row per kept segment of a chunk."""
+"""What the owner said: one row per kept utterance of a chunk."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import models
 
 
-class Segment(models.Model):
-    chunk = models.ForeignKey("chunks.Chunk", on_delete=models.CASCADE, related_name="segments")
+class Utterance(models.Model):
+    chunk = models.ForeignKey("chunks.Chunk", on_delete=models.CASCADE, related_name="utterances")
     # Denormalised from the chunk so that the timeline is one index range scan.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="utterances")
     device_id = models.CharField(max_length=64)
     start_ts = models.DateTimeField()
     end_ts = models.DateTimeField()

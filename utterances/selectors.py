@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 
-from utterances.models import Segment
+from utterances.models import Utterance
 
 
 def utterance_timeline(
@@ -17,20 +17,20 @@ def utterance_timeline(
     until: datetime | None = None,
     device_id: str | None = None,
     q: str | None = None,
-) -> QuerySet[Segment]:
-    """The user's segments newest first; `since` inclusive, `until` exclusive, `q` a
+) -> QuerySet[Utterance]:
+    """The user's utterances newest first; `since` inclusive, `until` exclusive, `q` a
     case-insensitive substring of the text. Served by the (user, -start_ts, -id) indexes."""
-    segments = Segment.objects.filter(user=user)
+    utterances = Utterance.objects.filter(user=user)
     if since is not None:
-        segments = segments.filter(start_ts__gte=since)
+        utterances = utterances.filter(start_ts__gte=since)
     if until is not None:
-        segments = segments.filter(start_ts__lt=until)
+        utterances = utterances.filter(start_ts__lt=until)
     if device_id:
-        segments = segments.filter(device_id=device_id)
+        utterances = utterances.filter(device_id=device_id)
     if q:
-        segments = segments.filter(text__icontains=q)
+        utterances = utterances.filter(text__icontains=q)
     return (
-        segments.select_related("chunk__location")
+        utterances.select_related("chunk__location")
         # word timings and the chunk's audit record are not part of a bubble (a caller that
         # needs them adds `.defer(None)`)
         .defer("words", "chunk__decision", "chunk__timings")
@@ -38,9 +38,14 @@ def utterance_timeline(
     )
 
 
-def segment_get(*, user, segment_id: int) -> Segment | None:
-    """One of the user's segments (None for anyone else's)."""
-    return Segment.objects.filter(user=user, id=segment_id).select_related("chunk").first()
+def utterance_get(*, user, utterance_id: int) -> Utterance | None:
+    """One of the user's utterances (None for anyone else's)."""
+    return Utterance.objects.filter(user=user, id=utterance_id).select_related("chunk").first()
+
+
+def utterance_spans(*, chunk_id: int) -> list[tuple[int, int, str]]:
+    """(start_ms, end_ms, text) of a chunk's stored utterances."""
+    return list(Utterance.objects.filter(chunk_id=chunk_id).values_list("start_ms", "end_ms", "text"))
 
 
 # --- the HTML timeline's day strip and empty states ----------------------------------------
@@ -49,14 +54,14 @@ def segment_get(*, user, segment_id: int) -> Segment | None:
 def utterance_hourly_activity(
     *, user, since: datetime, until: datetime, device_id: str | None = None
 ) -> dict[int, tuple[int, int]]:
-    """{local hour: (spoken ms, segment count)} of the user's segments starting in [since,
+    """{local hour: (spoken ms, utterance count)} of the user's utterances starting in [since,
     until), hours without speech left out. One aggregate query (GROUP BY the hour of start_ts
-    in the current time zone); a segment counts wholly in the hour it starts in."""
-    segments = Segment.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until)
+    in the current time zone); an utterance counts wholly in the hour it starts in."""
+    utterances = Utterance.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until)
     if device_id:
-        segments = segments.filter(device_id=device_id)
+        utterances = utterances.filter(device_id=device_id)
     rows = (
-        segments.annotate(hour=ExtractHour("start_ts"))
+        utterances.annotate(hour=ExtractHour("start_ts"))
         .values("hour")
         .annotate(spoken_ms=Sum(F("end_ms") - F("start_ms")), count=Count("id"))
         .order_by()
@@ -67,18 +72,11 @@ def utterance_hourly_activity(
 def utterance_nearest(
     *, user, before: datetime, after: datetime, device_id: str | None = None
 ) -> tuple[datetime | None, datetime | None]:
-    """start_ts of the user's last segment before `before` and of the first at or after
+    """start_ts of the user's last utterance before `before` and of the first at or after
     `after` (None where there is none): where the nearest speech is, from an empty day."""
-    segments = Segment.objects.filter(user=user)
+    utterances = Utterance.objects.filter(user=user)
     if device_id:
-        segments = segments.filter(device_id=device_id)
-    earlier = segments.filter(start_ts__lt=before).order_by("-start_ts", "-id").values_list("start_ts", flat=True)
-    later = segments.filter(start_ts__gte=after).order_by("start_ts", "id").values_list("start_ts", flat=True)
+        utterances = utterances.filter(device_id=device_id)
+    earlier = utterances.filter(start_ts__lt=before).order_by("-start_ts", "-id").values_list("start_ts", flat=True)
+    later = utterances.filter(start_ts__gte=after).order_by("start_ts", "id").values_list("start_ts", flat=True)
     return earlier.first(), later.first()
-
-
-def utterance_chunks_with_audio(*, user):
-    """The user's chunks whose raw audio is still stored (they can be processed again)."""
-    from chunks.models import Chunk
-
-    return Chunk.objects.filter(user=user).exclude(audio="").only("id", "audio", "status")

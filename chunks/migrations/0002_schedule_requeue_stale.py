@@ -5,19 +5,6 @@ from django.db import migrations
 SCHEDULE_NAME = "chunks.requeue_stale_chunks"
 
 
-def create_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": "chunks.tasks.requeue_stale_chunks",
-            "schedule_type": "I",  # every `minutes`
-            "minutes": 5,
-            "repeats": -1,
-        },
-    )
-
-
 def delete_schedule(apps, schema_editor):
     apps.get_model("django_q", "Schedule").objects.filter(name=SCHEDULE_NAME).delete()
 
@@ -28,4 +15,8 @@ class Migration(migrations.Migration):
         ("django_q", "0018_task_success_index"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, delete_schedule)]
+    operations = [
+        # The schedule itself is written from settings.JOB_SCHEDULES after every migrate
+        # (selective_speaker.jobs.schedules_sync); this step only removes it on the way back.
+        migrations.RunPython(migrations.RunPython.noop, delete_schedule),
+    ]

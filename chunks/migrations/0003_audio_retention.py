@@ -6,17 +6,6 @@ from django.db import migrations, models
 SCHEDULE_NAME = "chunks.sweep_audio_retention"
 
 
-def create_schedule(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": "chunks.tasks.sweep_audio_retention",
-            "schedule_type": "H",  # hourly
-            "repeats": -1,
-        },
-    )
-
-
 def delete_schedule(apps, schema_editor):
     apps.get_model("django_q", "Schedule").objects.filter(name=SCHEDULE_NAME).delete()
 
@@ -38,5 +27,7 @@ class Migration(migrations.Migration):
             name="suppressed_spans",
             field=models.JSONField(blank=True, default=list),
         ),
-        migrations.RunPython(create_schedule, delete_schedule),
+        # The schedule itself is written from settings.JOB_SCHEDULES after every migrate
+        # (selective_speaker.jobs.schedules_sync); this step only removes it on the way back.
+        migrations.RunPython(migrations.RunPython.noop, delete_schedule),
     ]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import EngineConfig
 from .models import verify_whisper, whisper_model_source
-from .types import SAMPLE_RATE, ModelError, Span, Word
+from .types import ModelError, Span, Word, ms_to_samples, samples_to_ms
 
 log = logging.getLogger(__name__)
 
@@ -157,18 +157,18 @@ class Packing:
 
 
 def pack_stretches(audio: np.ndarray, stretches: list[Span], gap_ms: int) -> tuple[np.ndarray, Packing]:
-    gap = np.zeros(gap_ms * SAMPLE_RATE // 1000, dtype=np.float32)
+    gap = np.zeros(ms_to_samples(gap_ms), dtype=np.float32)
     pieces: list[np.ndarray] = []
     placed: list[tuple[int, Span]] = []
     cursor = 0
     for span in stretches:
-        piece = audio[span.start_ms * SAMPLE_RATE // 1000 : span.end_ms * SAMPLE_RATE // 1000]
+        piece = audio[ms_to_samples(span.start_ms) : ms_to_samples(span.end_ms)]
         if pieces:
             pieces.append(gap)
             cursor += gap_ms
         placed.append((cursor, span))
         pieces.append(piece)
-        cursor += piece.size * 1000 // SAMPLE_RATE
+        cursor += samples_to_ms(piece.size)
     packed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return packed, Packing(placed)
 

@@ -16,17 +16,25 @@ negatives (None or empty) nothing of this runs and the decisions are exactly the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .config import EngineConfig
-from .types import Decision, Region, Span
+from .features import FRAME_SHIFT_MS
+from .types import FRAME_MS, Decision, Region, Span
 from .voiceprint import WindowEmbeddings
-
-FRAME_MS = 10
-# Owner runs shorter than this are too short to hold a word; they are dropped as noise.
-MIN_OWNER_RUN_MS = 200
+from .windows import (
+    intersect_intervals,
+    intervals_ms,
+    merge_intervals,
+    merge_spans,
+    overlap_ms,
+    span_intervals,
+    subtract_intervals,
+    subtract_spans,
+)
 
 _OTHER, _UNCERTAIN, _OWNER = 0, 1, 2
 _CODES = {_OWNER: Decision.OWNER, _UNCERTAIN: Decision.UNCERTAIN, _OTHER: Decision.OTHER}
@@ -148,7 +156,7 @@ def decide(
         codes[speech & vetoed] = _OTHER
     # An owner run too short to hold a word counts as uncertain, not owner.
     for lo, hi, code in _runs(codes):
-        if code == _OWNER and (hi - lo) * FRAME_MS < MIN_OWNER_RUN_MS:
+        if code == _OWNER and (hi - lo) * FRAME_MS < config.min_owner_run_ms:
             codes[lo:hi] = _UNCERTAIN
     return [
         (lo * FRAME_MS, hi * FRAME_MS, _CODES[code], float(np.mean(frame_scores[lo:hi])))
@@ -189,20 +197,14 @@ def attribute_voiceprint(
 
 # --- boundary refinement -------------------------------------------------------------------
 
-# Where the owner hands over to another voice without a pause, the 1.5 s windows blur the
+# Where the owner hands over to another voice without a pause, the regular windows blur the
 # change over about one window. Short windows around the boundary, each compared with the
-# owner's voiceprint and with the neighbouring voice's centroid, place it precisely.
-REFINE_RADIUS_MS = 1000
-REFINE_WINDOW_MS = 600
-REFINE_HOP_MS = 100
+# owner's voiceprint and with the neighbouring voice's centroid, place it precisely (the
+# refine_* settings of EngineConfig say how, and how they were chosen).
 
 
-def _centroid_inside(emb: WindowEmbeddings, region: Span) -> np.ndarray | None:
-    inside = [
-        i
-        for i, w in enumerate(emb.spans)
-        if min(w.end_ms, region.end_ms) - max(w.start_ms, region.start_ms) >= 0.8 * w.duration_ms
-    ]
+def _centroid_inside(emb: WindowEmbeddings, region: Span, inside_share: float) -> np.ndarray | None:
+    inside = [i for i, w in enumerate(emb.spans) if overlap_ms(w, region) >= inside_share * w.duration_ms]
     if not inside:
         return None
     centroid = emb.vectors[inside].mean(axis=0)
@@ -210,14 +212,22 @@ def _centroid_inside(emb: WindowEmbeddings, region: Span) -> np.ndarray | None:
 
 
 def _change_point(
-    emb: WindowEmbeddings, embedder, voiceprint: np.ndarray, other: np.ndarray, lo: int, hi: int, owner_first: bool
+    emb: WindowEmbeddings,
+    embedder,
+    voiceprint: np.ndarray,
+    other: np.ndarray,
+    lo: int,
+    hi: int,
+    owner_first: bool,
+    config: EngineConfig,
 ) -> int | None:
     """The time in [lo, hi] that best splits owner-like from other-like short windows."""
-    hi = min(hi, len(emb.feats) * 10)  # the filterbank ends a frame or two before the audio
-    starts = list(range(lo, hi - REFINE_WINDOW_MS + 1, REFINE_HOP_MS))
+    window_ms = config.refine_window_ms
+    hi = min(hi, len(emb.feats) * FRAME_SHIFT_MS)  # the filterbank ends a frame or two before the audio
+    starts = list(range(lo, hi - window_ms + 1, config.refine_hop_ms))
     if len(starts) < 3:
         return None
-    frames = [(s // 10, (s + REFINE_WINDOW_MS) // 10) for s in starts]
+    frames = [(s // FRAME_SHIFT_MS, (s + window_ms) // FRAME_SHIFT_MS) for s in starts]
     vectors = embedder.embed_windows(emb.feats, frames)
     evidence = vectors @ voiceprint - vectors @ other  # > 0: sounds like the owner
     if not owner_first:
@@ -228,7 +238,7 @@ def _change_point(
     k = int(np.argmax(left - right))
     if k in (0, len(starts)):
         return None
-    return (starts[k - 1] + starts[k]) // 2 + REFINE_WINDOW_MS // 2
+    return (starts[k - 1] + starts[k]) // 2 + window_ms // 2
 
 
 def _non_owner_run(regions: list[Region], index: int, step: int) -> Span:
@@ -245,7 +255,7 @@ def _non_owner_run(regions: list[Region], index: int, step: int) -> Span:
 
 
 def refine_boundaries(
-    att: Attribution, emb: WindowEmbeddings, embedder, voiceprint: np.ndarray
+    att: Attribution, emb: WindowEmbeddings, embedder, voiceprint: np.ndarray, config: EngineConfig
 ) -> Attribution:
     """Move each owner/other boundary inside continuous speech to the best change point."""
     regions = list(att.regions)
@@ -256,14 +266,15 @@ def refine_boundaries(
         if a.end_ms != b.start_ms or (a.decision == Decision.OWNER) == (b.decision == Decision.OWNER):
             continue
         owner_first = a.decision == Decision.OWNER
-        other = _centroid_inside(emb, _non_owner_run(regions, i + 1 if owner_first else i, 1 if owner_first else -1))
+        run = _non_owner_run(regions, i + 1 if owner_first else i, 1 if owner_first else -1)
+        other = _centroid_inside(emb, run, config.refine_centroid_inside)
         if other is None:
             continue
-        # short-window centres range over the boundary ± REFINE_RADIUS_MS
-        reach = REFINE_RADIUS_MS + REFINE_WINDOW_MS // 2
+        # short-window centres range over the boundary ± refine_radius_ms
+        reach = config.refine_radius_ms + config.refine_window_ms // 2
         lo = max(a.start_ms, a.end_ms - reach)
         hi = min(b.end_ms, b.start_ms + reach)
-        cut = _change_point(emb, embedder, voiceprint, other, lo, hi, owner_first)
+        cut = _change_point(emb, embedder, voiceprint, other, lo, hi, owner_first, config)
         if cut is None or not a.start_ms < cut < b.end_ms:
             continue
         regions[i] = Region(a.start_ms, cut, a.similarity, a.decision)
@@ -317,7 +328,7 @@ def attribute_anchored(turns, owner_label: str, offset_ms: int, duration_ms: int
     # Overlapping turns of two labels: the other voice wins the overlap (privacy first).
     owner = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER]
     others = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OTHER]
-    owner = _subtract(owner, others)
+    owner = subtract_spans(owner, others)
     grid = np.full(-(-duration_ms // FRAME_MS), np.nan)
     for r in regions:
         grid[r.start_ms // FRAME_MS : r.end_ms // FRAME_MS] = 1.0 if r.decision == Decision.OWNER else 0.0
@@ -327,20 +338,33 @@ def attribute_anchored(turns, owner_label: str, offset_ms: int, duration_ms: int
     return Attribution(owner, [], ordered, grid)
 
 
-def _subtract(spans: list[Span], remove: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for span in spans:
-        pieces = [span]
-        for cut in remove:
-            next_pieces = []
-            for p in pieces:
-                if cut.end_ms <= p.start_ms or cut.start_ms >= p.end_ms:
-                    next_pieces.append(p)
-                    continue
-                if cut.start_ms > p.start_ms:
-                    next_pieces.append(Span(p.start_ms, cut.start_ms))
-                if cut.end_ms < p.end_ms:
-                    next_pieces.append(Span(cut.end_ms, p.end_ms))
-            pieces = next_pieces
-        out.extend(pieces)
-    return out
+
+def apply_answers(
+    att: Attribution, *, owner: Sequence[Span] = (), other: Sequence[Span] = ()
+) -> tuple[Attribution, int, int]:
+    """The owner's own answers override the decision on their stretches: speech inside a span
+    they confirmed ("that was me") is owner, inside one they denied ("not me") is other; where
+    both cover the same speech, "not me" wins (privacy first). Returns the new attribution and
+    how much speech each kind of answer decided (ms)."""
+    said_owner = subtract_intervals(merge_intervals(span_intervals(owner)), span_intervals(other))
+    said_other = merge_intervals(span_intervals(other))
+    regions = []
+    for r in att.regions:
+        piece = [(r.start_ms, r.end_ms)]
+        for start, end in intersect_intervals(piece, said_owner):
+            regions.append(Region(start, end, r.similarity, Decision.OWNER))
+        for start, end in intersect_intervals(piece, said_other):
+            regions.append(Region(start, end, r.similarity, Decision.OTHER))
+        for start, end in subtract_intervals(piece, said_owner + said_other):
+            regions.append(Region(start, end, r.similarity, r.decision))
+    regions.sort(key=lambda r: r.start_ms)
+    speech = [(r.start_ms, r.end_ms) for r in att.regions]
+    answered = replace(
+        att,
+        regions=regions,
+        owner=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER),
+        uncertain=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN),
+    )
+    return answered, intervals_ms(intersect_intervals(speech, said_owner)), intervals_ms(
+        intersect_intervals(speech, said_other)
+    )

@@ -16,7 +16,11 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from .types import SAMPLE_RATE, AudioError
+from .types import SAMPLE_RATE, AudioError, RejectionCode, ms_to_samples, samples_to_ms
+
+__all__ = ["AudioInfo", "decode_audio", "join_clips", "ms_to_samples", "rms_dbfs", "samples_to_ms"]
+
+UNREADABLE = RejectionCode.UNREADABLE_AUDIO
 
 Source = str | os.PathLike | bytes | BinaryIO
 
@@ -45,7 +49,7 @@ def _open(source: Source):
     try:
         return av.open(source, mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError("the file is not audio in a format we can read") from exc
+        raise AudioError("the file is not audio in a format we can read", code=UNREADABLE) from exc
 
 
 def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple[np.ndarray, AudioInfo]:
@@ -55,14 +59,14 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
     decoding all of it.
     """
     if isinstance(source, bytes) and not source:
-        raise AudioError("the file is empty")
+        raise AudioError("the file is empty", code=UNREADABLE)
     if hasattr(source, "seek"):
         source.seek(0)
     container = _open(source)
     try:
         streams = container.streams.audio
         if not streams:
-            raise AudioError("the file has no audio stream")
+            raise AudioError("the file has no audio stream", code=UNREADABLE)
         stream = streams[0]
         ctx = stream.codec_context
         info_codec = ctx.name or "unknown"
@@ -72,7 +76,7 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         pieces: list[np.ndarray] = []
         total = 0
-        limit = None if max_duration_ms is None else max_duration_ms * SAMPLE_RATE // 1000
+        limit = None if max_duration_ms is None else ms_to_samples(max_duration_ms)
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
@@ -81,7 +85,8 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
                     total += arr.size
                 if limit is not None and total > limit:
                     raise AudioError(
-                        f"the audio is longer than the limit of {max_duration_ms // 1000} s"
+                        f"the audio is longer than the limit of {max_duration_ms // 1000} s",
+                        code=RejectionCode.TOO_LONG,
                     )
             for out in resampler.resample(None):
                 arr = out.to_ndarray().reshape(-1)
@@ -89,27 +94,30 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
                 total += arr.size
         except av.error.FFmpegError as exc:
             if total == 0:
-                raise AudioError("the audio could not be decoded (damaged or unsupported)") from exc
+                raise AudioError("the audio could not be decoded (damaged or unsupported)", code=UNREADABLE) from exc
             # A truncated tail: keep what decoded cleanly, as players do.
         container_name = container.format.name if container.format else "unknown"
     finally:
         container.close()
 
     if total == 0:
-        raise AudioError("the file holds no audio samples")
+        raise AudioError("the file holds no audio samples", code=UNREADABLE)
     samples = np.concatenate(pieces).astype(np.float32, copy=False)
     if limit is not None and samples.size > limit:
-        raise AudioError(f"the audio is longer than the limit of {max_duration_ms // 1000} s")
-    duration_ms = samples.size * 1000 // SAMPLE_RATE
+        raise AudioError(
+            f"the audio is longer than the limit of {max_duration_ms // 1000} s", code=RejectionCode.TOO_LONG
+        )
+    duration_ms = samples_to_ms(samples.size)
     if declared_ms and duration_ms < declared_ms - TRUNCATION_TOLERANCE_MS:
         raise AudioError(
             f"the file is truncated: it declares {declared_ms / 1000:.1f} s "
-            f"but only {duration_ms / 1000:.1f} s could be decoded"
+            f"but only {duration_ms / 1000:.1f} s could be decoded",
+            code=UNREADABLE,
         )
     if duration_ms < MIN_DURATION_MS:
-        raise AudioError(f"the audio is too short ({duration_ms} ms)")
+        raise AudioError(f"the audio is too short ({duration_ms} ms)", code=RejectionCode.TOO_SHORT)
     if not np.isfinite(samples).all():
-        raise AudioError("the audio holds invalid (non-finite) samples")
+        raise AudioError("the audio holds invalid (non-finite) samples", code=UNREADABLE)
     np.clip(samples, -1.0, 1.0, out=samples)
     info = AudioInfo(
         duration_ms=duration_ms,
@@ -137,9 +145,10 @@ def rms_dbfs(samples: np.ndarray) -> float:
     return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
-def ms_to_samples(ms: int) -> int:
-    return ms * SAMPLE_RATE // 1000
-
-
-def samples_to_ms(n: int) -> int:
-    return n * 1000 // SAMPLE_RATE
+def join_clips(clips: list[np.ndarray], gap_ms: int) -> np.ndarray:
+    """The clips one after the other, `gap_ms` of silence between them (float32)."""
+    gap = np.zeros(ms_to_samples(gap_ms), dtype=np.float32)
+    pieces: list[np.ndarray] = []
+    for clip in clips:
+        pieces += [np.asarray(clip, dtype=np.float32), gap]
+    return np.concatenate(pieces[:-1]).astype(np.float32, copy=False)

@@ -1,18 +1,47 @@
-"""Every knob of the speech engine, in one frozen dataclass.
+"""Every knob of the speech engine, in one frozen dataclass, and how it is read from text.
 
-The Django layer builds one from settings (see `selective_speaker.speech_settings`); the CLI
-builds one from flags. Engine code never reads settings or the environment itself.
+The one configuration source of the engine. `EngineConfig.from_env(os.environ, ...)` reads it
+from the environment — the Django settings (`SPEECH = EngineConfig.from_env(...)`, handed over by
+`selective_speaker.speech_config`) and both command lines (`python -m selective_speaker.speech`,
+`python -m selective_speaker.speechlab`) all build it that way, so an environment variable means
+the same everywhere; the command lines' `--set name=value` goes through the same `parse_field`.
+Engine code never reads settings or the environment itself.
+
+Field `name` is read from `SPEECH_<NAME>` (e.g. `accept_threshold` from SPEECH_ACCEPT_THRESHOLD),
+except for the few in `ENV_NAMES`. An empty value means None for an optional field (so
+`SPEECH_ASR_LANGUAGE=` detects the language per chunk) and the default for any other. .env.example
+lists every variable with its default (tests/speech/test_config.py keeps it so).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
 STRATEGIES = ("voiceprint", "anchored")
 ASR_BACKENDS = ("faster-whisper", "whisperx")
 DIARIZATION_BACKENDS = ("builtin", "pyannote")
 UNCERTAIN_POLICIES = ("drop", "flag")
+
+# Fields read from a variable not named SPEECH_<FIELD>.
+ENV_NAMES = {
+    "hf_token": "HF_TOKEN",  # the Hugging Face convention, shared with other tools
+    "model_cache_dir": "SPEECH_MODEL_DIR",
+    # The length limits are the upload limits of the Django layer, in whole seconds there: one
+    # variable each, so that what the API accepts and what the engine decodes never disagree.
+    "max_duration_ms": "MAX_CHUNK_SECONDS",
+    "enroll_max_duration_ms": "MAX_ENROLL_SECONDS",
+}
+# Fields whose variable holds seconds (the field holds ms).
+ENV_SECONDS = frozenset({"max_duration_ms", "enroll_max_duration_ms"})
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+NONE_WORDS = frozenset({"", "none", "null"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,28 @@ class EngineConfig:
     embed_window_ms: int = 1500
     embed_hop_ms: int = 750
 
+    # The owner decision is taken on a 10 ms frame grid; an owner run shorter than this is too
+    # short to hold a word and is decided uncertain instead. Set by hand with the first engine
+    # (about the shortest English word), never swept; it only touches runs that short.
+    min_owner_run_ms: int = 200
+    # A chunk with speech but no owner stretch is indeterminate (not done-and-empty) when at
+    # least this share of its speech is uncertain. Set by hand: "most of it could be the owner".
+    indeterminate_uncertain_share: float = 0.5
+
+    # --- boundary refinement (refine_boundaries) ------------------------------------------
+    # Where the owner hands over to another voice without a pause, the embed_window_ms windows
+    # blur the change over about one window; short windows around the boundary, each compared
+    # with the voiceprint and with the neighbouring voice's centroid, place it precisely. Short
+    # windows of refine_window_ms every refine_hop_ms, centred within refine_radius_ms of the
+    # boundary. Set by hand with the first engine: 600 ms is about the shortest window CAM++
+    # still tells voices apart on, the radius covers the blur of one 1.5 s window, and the hop
+    # is the precision wanted. The other voice's centroid is the mean of the regular windows
+    # lying at least refine_centroid_inside of their length inside its region (hand-set).
+    refine_radius_ms: int = 1000
+    refine_window_ms: int = 600
+    refine_hop_ms: int = 100
+    refine_centroid_inside: float = 0.8
+
     # --- voice activity ------------------------------------------------------------------
     vad_threshold: float = 0.5
     vad_min_speech_ms: int = 250
@@ -71,6 +122,16 @@ class EngineConfig:
     enroll_min_speech_ms: int = 5000
     enroll_max_duration_ms: int = 120_000
     enroll_min_consistency: float = 0.45  # mean window-to-voiceprint cosine; below = >1 voice
+    # A second voice: the enrollment's windows are clustered (cluster_distance); when the second
+    # largest cluster holds at least enroll_second_voice_share of them and its centroid's cosine to
+    # the largest one's is below enroll_second_voice_max_cosine, the recording is refused as
+    # "more than one voice". Fewer than enroll_second_voice_min_windows windows are not judged.
+    # Set by hand with the first engine: a quarter of the speech is more than a cough or a word
+    # in the background; CAM++ centroids of one voice stay well above 0.5 cosine (the owner's
+    # windows score 0.7+ against the voiceprint), those of two voices well below it.
+    enroll_second_voice_share: float = 0.25
+    enroll_second_voice_max_cosine: float = 0.5
+    enroll_second_voice_min_windows: int = 4
 
     # --- audio limits --------------------------------------------------------------------
     max_duration_ms: int = 15 * 60 * 1000
@@ -92,7 +153,7 @@ class EngineConfig:
     embedding_model: str = "bundled:campplus"  # or a path to an ONNX speaker model
     diarization_backend: str = "builtin"
     pyannote_pipeline: str = "pyannote/speaker-diarization-3.1"  # hub name or local dir
-    hf_token: str | None = None
+    hf_token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log
     min_speakers: int | None = None
     max_speakers: int | None = None
 
@@ -125,13 +186,122 @@ class EngineConfig:
             problems.append("smoothing_windows must be a positive odd number")
         if self.embed_hop_ms <= 0 or self.embed_window_ms < self.embed_hop_ms:
             problems.append("embed_hop_ms must be positive and at most embed_window_ms")
+        if self.refine_hop_ms <= 0 or self.refine_window_ms < self.refine_hop_ms:
+            problems.append("refine_hop_ms must be positive and at most refine_window_ms")
+        for name in ("indeterminate_uncertain_share", "enroll_second_voice_share", "refine_centroid_inside"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                problems.append(f"{name} must lie in [0, 1]")
         if problems:
             raise ValueError("; ".join(problems))
 
     def with_(self, **changes) -> EngineConfig:
         return replace(self, **changes)
 
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        prefix: str = "SPEECH_",
+        defaults: Mapping[str, object] | None = None,
+        **overrides,
+    ) -> EngineConfig:
+        """The configuration the environment describes.
+
+        Each field comes from `overrides` if given there, else from its variable (`env_name`)
+        when that is set, else from `defaults`, else the field's own default. A bad value raises
+        ValueError naming the variable.
+        """
+        defaults = dict(defaults or {})
+        unknown = sorted((set(defaults) | set(overrides)) - set(field_types()))
+        if unknown:
+            raise ValueError(f"no such setting: {', '.join(unknown)}")
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+                continue
+            name = env_name(f.name, prefix)
+            text = environ.get(name)
+            if text is not None and (text.strip() or is_optional(f.name)):
+                value = parse_field(f.name, text, source=name)
+                values[f.name] = value * 1000 if f.name in ENV_SECONDS and value is not None else value
+            elif f.name in defaults:
+                values[f.name] = defaults[f.name]
+        return cls(**values)
+
     def public(self) -> dict:
         """The knobs worth recording in an audit record (no secrets, no paths)."""
         hidden = {"hf_token", "model_cache_dir"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
+
+
+# --- text to field values --------------------------------------------------------------------
+
+
+@functools.cache
+def field_types() -> dict[str, object]:
+    """Each EngineConfig field's type (resolved annotations)."""
+    return {name: kind for name, kind in typing.get_type_hints(EngineConfig).items() if name in _FIELD_NAMES}
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(EngineConfig))
+
+
+def env_name(name: str, prefix: str = "SPEECH_") -> str:
+    """The environment variable field `name` is read from."""
+    return ENV_NAMES.get(name) or f"{prefix}{name.upper()}"
+
+
+def _choices(kind) -> tuple[list, bool]:
+    """(the non-None types of `kind`, whether None is one of them)."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        args = typing.get_args(kind)
+        return [a for a in args if a is not type(None)], type(None) in args
+    return [kind], False
+
+
+def is_optional(name: str) -> bool:
+    return _choices(field_types()[name])[1]
+
+
+def field_default(name: str):
+    f = next(f for f in fields(EngineConfig) if f.name == name)
+    return f.default if f.default is not MISSING else f.default_factory()
+
+
+def parse_field(name: str, text: str, *, source: str | None = None):
+    """`text` as the type of EngineConfig field `name`: bool, int, float, str, Path or optional.
+
+    For an optional field, "", "none" and "null" mean None. `source` names where the text came
+    from in errors (default: the field's environment variable). Units are the field's own (ms for
+    max_duration_ms even though its variable holds seconds: `from_env` converts those).
+    """
+    kinds = field_types()
+    if name not in kinds:
+        raise ValueError(f"{source or name}: no such setting; known: {', '.join(sorted(kinds))}")
+    source = source or env_name(name)
+    choices, optional = _choices(kinds[name])
+    if optional and text.strip().lower() in NONE_WORDS:
+        return None
+    base = choices[0]
+    try:
+        if base is bool:
+            word = text.strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise ValueError(f"expected one of {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}")
+        if base is int:
+            return int(text.strip())
+        if base is float:
+            return float(text.strip())
+        if base is Path:
+            if not text.strip():
+                raise ValueError("empty path")
+            return Path(text.strip()).expanduser()
+        return str(text)
+    except ValueError as exc:
+        kind = getattr(base, "__name__", str(base))
+        raise ValueError(f"{source}={text!r}: not a valid {kind} ({exc})") from exc

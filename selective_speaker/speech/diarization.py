@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .attribution import FRAME_MS, cluster_windows
+from .attribution import cluster_windows
 from .config import EngineConfig
-from .types import SAMPLE_RATE, ModelError
+from .types import FRAME_MS, SAMPLE_RATE, ModelError, samples_to_ms
 from .vad import speech_spans
 from .voiceprint import embed_speech
 
@@ -55,7 +55,7 @@ class BuiltinDiarizer:
             return []
         emb = embed_speech(audio, spans, self.embedder, config)
         labels = _cluster_with_bounds(emb.vectors, config)
-        n_frames = -(-audio.size * 1000 // SAMPLE_RATE // FRAME_MS)
+        n_frames = -(-samples_to_ms(audio.size) // FRAME_MS)  # windows end by the last whole ms
         votes = np.zeros((n_frames, int(labels.max()) + 1))
         for window, label in zip(emb.spans, labels):
             votes[window.start_ms // FRAME_MS : -(-window.end_ms // FRAME_MS), label] += 1

@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -17,6 +18,7 @@ from .asr import ASRBackend, load_asr, transcribe_stretches
 from .attribution import (
     Attribution,
     anchor_owner_label,
+    apply_answers,
     attribute_anchored,
     attribute_voiceprint,
     cluster_windows,
@@ -24,31 +26,27 @@ from .attribution import (
 )
 from .audio import rms_dbfs
 from .config import EngineConfig
+from .decision import AnchorDecision, DecisionRecord, NegativesDecision, RegionDecision
 from .embedding import SpeakerEmbedder
 from .segments import build_segments, join_words
 from .types import (
-    SAMPLE_RATE,
-    SpeechError,
     ChunkResult,
     ChunkStatus,
     Decision,
     EnrollmentError,
     EnrollmentResult,
+    RejectionCode,
     Span,
+    SpeechError,
     Word,
+    ms_to_samples,
+    samples_to_ms,
 )
 from .vad import speech_spans
 from .voiceprint import embed_speech, voiceprint_from_windows
 from .windows import total_ms
 
 log = logging.getLogger(__name__)
-
-# Enrollment: a second voice owning this share of the windows rejects the recording.
-SECOND_VOICE_SHARE = 0.25
-# ...when its centroid is this far (cosine) from the main voice's.
-SECOND_VOICE_MAX_COSINE = 0.5
-# A chunk with speech but no owner stretch is indeterminate when this share of it is uncertain.
-INDETERMINATE_UNCERTAIN_SHARE = 0.5
 
 
 class Timer:
@@ -116,31 +114,34 @@ class Engine:
         """Who spoke when in `audio` (list of Turn), with the configured backend."""
         return self.diarizer.diarize(audio)
 
-    def model_ids(self) -> dict[str, str]:
-        return {"asr": self.asr.model_id, "embedding": self.embedder.model_id, "vad": "silero-vad-v6"}
-
     # --- enrollment -------------------------------------------------------------------------
 
     def enroll(self, audio: np.ndarray, *, phrase_text: str | None = None) -> EnrollmentResult:
-        """A voiceprint from a 10–30 s recording of the owner alone, or EnrollmentError."""
+        """A voiceprint from a 10–30 s recording of the owner alone, or EnrollmentError (its
+        `code` says which rule refused the recording)."""
         config = self.config
         timer = Timer()
-        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        duration_ms = samples_to_ms(audio.size)
         if duration_ms > config.enroll_max_duration_ms:
             raise EnrollmentError(
                 f"the recording is too long ({duration_ms / 1000:.0f} s); "
-                f"enroll with at most {config.enroll_max_duration_ms // 1000} s"
+                f"enroll with at most {config.enroll_max_duration_ms // 1000} s",
+                code=RejectionCode.TOO_LONG,
             )
         loudness = rms_dbfs(audio)
         if loudness < config.min_rms_dbfs:
-            raise EnrollmentError(f"the recording is too quiet ({loudness:.0f} dBFS); speak closer to the microphone")
+            raise EnrollmentError(
+                f"the recording is too quiet ({loudness:.0f} dBFS); speak closer to the microphone",
+                code=RejectionCode.TOO_QUIET,
+            )
         with timer.stage("vad"):
             spans = speech_spans(audio, config)
         speech_ms = total_ms(spans)
         if speech_ms < config.enroll_min_speech_ms:
             raise EnrollmentError(
                 f"too little speech: {speech_ms / 1000:.1f} s heard, "
-                f"at least {config.enroll_min_speech_ms / 1000:.0f} s are needed"
+                f"at least {config.enroll_min_speech_ms / 1000:.0f} s are needed",
+                code=RejectionCode.TOO_SHORT,
             )
         with timer.stage("embed"):
             emb = embed_speech(audio, spans, self.embedder, config)
@@ -148,13 +149,15 @@ class Engine:
         if second is not None:
             raise EnrollmentError(
                 f"more than one voice: {second:.0%} of the speech sounds like somebody else; "
-                "record again alone"
+                "record again alone",
+                code=RejectionCode.SEVERAL_VOICES,
             )
         voiceprint, consistency = voiceprint_from_windows(emb.vectors)
         if consistency < config.enroll_min_consistency:
             raise EnrollmentError(
                 f"the voice is not consistent enough to learn (consistency {consistency:.2f}); "
-                "record again in a quiet place"
+                "record again in a quiet place",
+                code=RejectionCode.INCONSISTENT_VOICE,
             )
         with timer.stage("asr"):
             words = [w for w, _ in transcribe_stretches(self.asr, audio, spans, config.asr_pack_gap_ms)]
@@ -181,8 +184,12 @@ class Engine:
         voiceprint: np.ndarray,
         enrollment_audio: np.ndarray | None = None,
         negatives: np.ndarray | None = None,
+        answers: tuple[Sequence[Span], Sequence[Span]] = ((), ()),
     ) -> ChunkResult:
         """The owner's segments of one chunk; nobody else's speech is transcribed.
+
+        `answers` = (spans the owner confirmed as theirs, spans they said were not): their own
+        word overrides the voice match on that speech, "not me" first (attribution.apply_answers).
 
         The voiceprint strategy needs only the voiceprint; the anchored one also needs the
         owner's enrollment audio. `negatives` (k × dim embeddings of voices confirmed not to be
@@ -193,7 +200,7 @@ class Engine:
         config = self.config
         timer = Timer()
         started = time.perf_counter()
-        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        duration_ms = samples_to_ms(audio.size)
         voiceprint = np.asarray(voiceprint, dtype=np.float32)
         if negatives is not None:
             negatives = np.asarray(negatives, dtype=np.float32)
@@ -203,26 +210,24 @@ class Engine:
                 raise ValueError(
                     f"negatives must be k × {voiceprint.size} like the voiceprint, not {negatives.shape}"
                 )
-        decision: dict = {
-            "strategy": config.strategy,
-            "threshold": config.accept_threshold,
-            "uncertain_margin": config.uncertain_margin,
-            "uncertain_policy": config.uncertain_policy,
-            "cluster_weight": config.cluster_weight,
-            "smoothing_windows": config.smoothing_windows,
-            "embedding_model": self.embedder.model_id,
-            "asr_model": None,
-            "regions": [],
-        }
         loudness = rms_dbfs(audio)
-        decision["rms_dbfs"] = round(loudness, 1) if np.isfinite(loudness) else None
+        decision = DecisionRecord(
+            strategy=config.strategy,
+            threshold=config.accept_threshold,
+            uncertain_margin=config.uncertain_margin,
+            uncertain_policy=config.uncertain_policy,
+            cluster_weight=config.cluster_weight,
+            smoothing_windows=config.smoothing_windows,
+            embedding_model=self.embedder.model_id,
+            rms_dbfs=round(loudness, 1) if np.isfinite(loudness) else None,
+        )
         if loudness < config.min_rms_dbfs:
             return self._empty(duration_ms, decision, timer, started, "the audio is silent")
         if config.strategy == "anchored":
-            return self._process_anchored(audio, voiceprint, enrollment_audio, decision, timer, started)
+            return self._process_anchored(audio, voiceprint, enrollment_audio, answers, decision, timer, started)
         with timer.stage("vad"):
             spans = speech_spans(audio, config)
-        decision["speech_ms"] = total_ms(spans)
+        decision.speech_ms = total_ms(spans)
         if not spans:
             return self._empty(duration_ms, decision, timer, started, "no speech found")
         with timer.stage("embed"):
@@ -230,48 +235,49 @@ class Engine:
         with timer.stage("attribute"):
             att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
             if config.refine_boundaries:
-                att = refine_boundaries(att, emb, self.embedder, voiceprint)
-        decision["windows"] = len(emb.spans)
+                att = refine_boundaries(att, emb, self.embedder, voiceprint, config)
+            att = _answered(att, answers, decision)
+        decision.windows = len(emb.spans)
         if negatives is not None:
-            decision.update(negatives=len(negatives), negative_margin=config.negative_margin, vetoed_ms=att.vetoed_ms)
-        decision["clusters"] = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
+            decision.negatives = NegativesDecision(len(negatives), config.negative_margin, att.vetoed_ms)
+        decision.clusters = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
         _record_regions(decision, att)
-        if not att.owner and decision["uncertain_ms"] >= INDETERMINATE_UNCERTAIN_SHARE * decision["speech_ms"]:
+        if not att.owner and decision.uncertain_ms >= config.indeterminate_uncertain_share * decision.speech_ms:
             result = self._empty(duration_ms, decision, timer, started, "the owner match is uncertain")
             result.status = ChunkStatus.INDETERMINATE
             return result
         return self._transcribe_owner(audio, att, att.mean_score, decision, timer, started)
 
-    def _process_anchored(self, audio, voiceprint, enrollment_audio, decision, timer, started) -> ChunkResult:
+    def _process_anchored(self, audio, voiceprint, enrollment_audio, answers, decision, timer, started) -> ChunkResult:
         """The original design: diarize enrollment + pad + chunk, the enrollment's label is the owner."""
         config = self.config
         if enrollment_audio is None or enrollment_audio.size == 0:
             raise SpeechError("the anchored strategy needs the owner's enrollment audio, which is not kept")
-        duration_ms = audio.size * 1000 // SAMPLE_RATE
-        enroll_ms = enrollment_audio.size * 1000 // SAMPLE_RATE
-        pad = np.zeros(config.pad_ms * SAMPLE_RATE // 1000, dtype=np.float32)
+        duration_ms = samples_to_ms(audio.size)
+        enroll_ms = samples_to_ms(enrollment_audio.size)
+        pad = np.zeros(ms_to_samples(config.pad_ms), dtype=np.float32)
         with timer.stage("diarize"):
             turns = self.diarize(np.concatenate([enrollment_audio.astype(np.float32), pad, audio]))
-        decision.update(
+        anchor = anchor_owner_label(turns, enroll_ms, config.enroll_dominance)
+        decision.anchor = AnchorDecision(
             diarization_model=self.diarizer.model_id,
             enroll_ms=enroll_ms,
             pad_ms=config.pad_ms,
             enroll_dominance=config.enroll_dominance,
             labels=len({t.label for t in turns}),
+            dominance=round(anchor.dominance, 4),
+            owner_label=anchor.label,
         )
-        anchor = anchor_owner_label(turns, enroll_ms, config.enroll_dominance)
-        decision["dominance"] = round(anchor.dominance, 4)
-        decision["owner_label"] = anchor.label
         if anchor.label is None:
             result = self._empty(duration_ms, decision, timer, started, anchor.reason)
             result.status = ChunkStatus.INDETERMINATE
             return result
-        att = attribute_anchored(turns, anchor.label, enroll_ms + config.pad_ms, duration_ms)
-        decision["speech_ms"] = total_ms([Span(r.start_ms, r.end_ms) for r in att.regions])
+        att = _answered(attribute_anchored(turns, anchor.label, enroll_ms + config.pad_ms, duration_ms), answers, decision)
+        decision.speech_ms = total_ms([Span(r.start_ms, r.end_ms) for r in att.regions])
         _record_regions(decision, att)
 
         def similarity_of(start_ms: int, end_ms: int) -> float:
-            piece = audio[start_ms * SAMPLE_RATE // 1000 : end_ms * SAMPLE_RATE // 1000]
+            piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
             return float(self.embedder.embed_audio(piece) @ voiceprint)
 
         return self._transcribe_owner(audio, att, similarity_of, decision, timer, started)
@@ -279,14 +285,14 @@ class Engine:
     def _transcribe_owner(self, audio, att: Attribution, similarity_of, decision, timer, started) -> ChunkResult:
         """ASR on the owner's stretches only, then the segment rules."""
         config = self.config
-        duration_ms = audio.size * 1000 // SAMPLE_RATE
+        duration_ms = samples_to_ms(audio.size)
         keep_uncertain = config.uncertain_policy == "flag"
         stretches, run_of_stretch, uncertain_runs = _stretch_runs(att, keep_uncertain, config.segment_gap_ms)
         words: list[tuple[Word, int]] = []
         if stretches:
             with timer.stage("asr"):
                 words = transcribe_stretches(self.asr, audio, stretches, config.asr_pack_gap_ms)
-            decision["asr_model"] = self.asr.model_id
+            decision.asr_model = self.asr.model_id
         segments = build_segments(
             words,
             config,
@@ -308,19 +314,22 @@ class Engine:
         return ChunkResult(ChunkStatus.DONE, [], duration_ms, decision, timer.timings, reason=reason)
 
 
-def _record_regions(decision: dict, att: Attribution) -> None:
+def _answered(att: Attribution, answers, decision: DecisionRecord) -> Attribution:
+    owner, other = answers
+    if not owner and not other:
+        return att
+    att, decision.answered_owner_ms, decision.answered_other_ms = apply_answers(att, owner=owner, other=other)
+    return att
+
+
+def _record_regions(decision: DecisionRecord, att: Attribution) -> None:
     """Per-region decisions and scores into the audit record (no text, ever)."""
-    decision["regions"] = [
-        {
-            "start_ms": r.start_ms,
-            "end_ms": r.end_ms,
-            "similarity": None if np.isnan(r.similarity) else r.similarity,
-            "decision": str(r.decision),
-        }
+    decision.regions = [
+        RegionDecision(r.start_ms, r.end_ms, None if np.isnan(r.similarity) else r.similarity, r.decision)
         for r in att.regions
     ]
-    decision["owner_ms"] = total_ms(att.owner)
-    decision["uncertain_ms"] = total_ms(att.uncertain)
+    decision.owner_ms = total_ms(att.owner)
+    decision.uncertain_ms = total_ms(att.uncertain)
 
 
 def _stretch_runs(att: Attribution, keep_uncertain: bool, gap_ms: int):
@@ -356,7 +365,7 @@ def _stretch_runs(att: Attribution, keep_uncertain: bool, gap_ms: int):
 
 def _second_voice(vectors: np.ndarray, config: EngineConfig) -> float | None:
     """Share of enrollment windows that belong to a clearly different voice, if large."""
-    if len(vectors) < 4:
+    if len(vectors) < config.enroll_second_voice_min_windows:
         return None
     labels = cluster_windows(vectors, config.cluster_distance)
     counts = np.bincount(labels)
@@ -365,12 +374,12 @@ def _second_voice(vectors: np.ndarray, config: EngineConfig) -> float | None:
     order = np.argsort(counts)[::-1]
     main, second = order[0], order[1]
     share = counts[second] / counts.sum()
-    if share < SECOND_VOICE_SHARE:
+    if share < config.enroll_second_voice_share:
         return None
     a = vectors[labels == main].mean(axis=0)
     b = vectors[labels == second].mean(axis=0)
     cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-    return float(share) if cosine < SECOND_VOICE_MAX_COSINE else None
+    return float(share) if cosine < config.enroll_second_voice_max_cosine else None
 
 
 _WORD = re.compile(r"[\w']+")

@@ -17,6 +17,7 @@ from .types import SAMPLE_RATE
 
 FRAME_LENGTH = 400  # 25 ms
 FRAME_SHIFT = 160  # 10 ms
+FRAME_SHIFT_MS = FRAME_SHIFT * 1000 // SAMPLE_RATE  # feature frame i starts at i * FRAME_SHIFT_MS
 FFT_SIZE = 512
 NUM_MEL_BINS = 80
 LOW_FREQ = 20.0
@@ -73,8 +74,3 @@ def fbank(samples: np.ndarray) -> np.ndarray:
     power = np.abs(np.fft.rfft(frames, n=FFT_SIZE, axis=1)) ** 2
     energies = power.astype(np.float32) @ _mel_filterbank()
     return np.log(np.maximum(energies, _EPS))
-
-
-def frame_of_ms(ms: int) -> int:
-    """Index of the feature frame that starts at (or just after) `ms` into the audio."""
-    return max(0, (ms * SAMPLE_RATE // 1000 + FRAME_SHIFT - 1) // FRAME_SHIFT)

@@ -8,20 +8,55 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+if TYPE_CHECKING:
+    from .decision import DecisionRecord
+
+SAMPLE_RATE = 16_000  # every sample the engine handles is 16 kHz mono
+# The 10 ms frame grid: owner decisions are taken per frame (attribution), diarization votes
+# per frame, and the measurement tooling scores DER on the same grid.
+FRAME_MS = 10
+
+
+def ms_to_samples(ms: int) -> int:
+    return ms * SAMPLE_RATE // 1000
+
+
+def samples_to_ms(n: int) -> int:
+    return n * 1000 // SAMPLE_RATE
+
+
+class RejectionCode(StrEnum):
+    """Why a recording was refused, for machines: stable, unlike the English `reason`.
+
+    One value per kind of rejection an owner is told about. The engine raises the first six;
+    the last two name the job's own failures (the engine never raises them) so that every
+    rejection an enrollment can show has a code.
+    """
+
+    TOO_SHORT = "too_short"  # too little speech, or audio shorter than the decoder accepts
+    TOO_QUIET = "too_quiet"  # below min_rms_dbfs
+    SEVERAL_VOICES = "several_voices"  # a second voice owns a large share of the windows
+    INCONSISTENT_VOICE = "inconsistent_voice"  # windows agree too little with their mean
+    TOO_LONG = "too_long"  # over enroll_max_duration_ms, or the decoder's max_duration_ms
+    UNREADABLE_AUDIO = "unreadable_audio"  # not audio, empty, damaged, truncated, non-finite
+    AUDIO_MISSING = "audio_missing"  # job only: the stored recording is gone
+    GAVE_UP = "gave_up"  # job only: attempts exhausted, or the job did not finish
 
 
 class SpeechError(Exception):
-    """Base class of the engine's errors; `reason` is readable by owners and staff."""
+    """Base class of the engine's errors; `reason` is readable by owners and staff, `code`
+    (a RejectionCode, or None where no code applies) by machines."""
 
     permanent = True
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, code: RejectionCode | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class AudioError(SpeechError):
@@ -99,14 +134,15 @@ class Segment:
 class ChunkResult:
     """Everything the engine says about one chunk.
 
-    `decision` is the audit record (strategy, thresholds, model ids, per-region scores); it
-    never holds text of anybody but the owner. `timings` are seconds per stage.
+    `decision` is the audit record (strategy, thresholds, model ids, per-region scores; see
+    decision.py, `to_dict()` for the stored JSON); it never holds text of anybody but the owner.
+    `timings` are seconds per stage.
     """
 
     status: ChunkStatus
     segments: list[Segment]
     duration_ms: int
-    decision: dict
+    decision: DecisionRecord
     timings: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import EngineConfig
-from .types import SAMPLE_RATE, Span
+from .types import SAMPLE_RATE, Span, samples_to_ms
 
 
 def speech_spans(audio: np.ndarray, config: EngineConfig) -> list[Span]:
@@ -23,8 +23,8 @@ def speech_spans(audio: np.ndarray, config: EngineConfig) -> list[Span]:
     stamps = get_speech_timestamps(audio, vad_options=options, sampling_rate=SAMPLE_RATE)
     spans: list[Span] = []
     for stamp in stamps:
-        start = int(stamp["start"]) * 1000 // SAMPLE_RATE
-        end = int(stamp["end"]) * 1000 // SAMPLE_RATE
+        start = samples_to_ms(int(stamp["start"]))
+        end = samples_to_ms(int(stamp["end"]))
         if spans and start <= spans[-1].end_ms:
             spans[-1] = Span(spans[-1].start_ms, max(end, spans[-1].end_ms))
         elif end > start:

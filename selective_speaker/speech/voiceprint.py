@@ -9,7 +9,7 @@ import numpy as np
 
 from .config import EngineConfig
 from .embedding import SpeakerEmbedder, normalise
-from .features import fbank
+from .features import FRAME_SHIFT_MS, fbank
 from .types import Span
 from .windows import plan_windows
 
@@ -32,7 +32,10 @@ def embed_speech(
     if not windows:
         return WindowEmbeddings([], [], np.zeros((0, 0), dtype=np.float32))
     feats = fbank(audio)
-    frames = [(w.start_ms // 10, max(w.start_ms // 10 + 1, min(len(feats), w.end_ms // 10))) for w in windows]
+    frames = [
+        (w.start_ms // FRAME_SHIFT_MS, max(w.start_ms // FRAME_SHIFT_MS + 1, min(len(feats), w.end_ms // FRAME_SHIFT_MS)))
+        for w in windows
+    ]
     return WindowEmbeddings(windows, owners, embedder.embed_windows(feats, frames), feats)
 
 

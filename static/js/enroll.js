@@ -8,10 +8,15 @@
 
   // --- recording ----------------------------------------------------------------------------
 
-  var MAX_SECONDS = 60; // the passage takes 15–20 s; stop well before the server's limit
-  var SHORT_SECONDS = 8;
   var recorderSection = document.getElementById("recorder");
   var form = document.getElementById("enroll-form");
+  // The limits come from the server's settings (data attributes of the form).
+  var limits = form ? form.dataset : {};
+  var ADVISED_MIN = Number(limits.advisedMinS) || 10;
+  var ADVISED_MAX = Number(limits.advisedMaxS) || 30;
+  // the passage takes 15–20 s; stop at a minute, and well before the server's own limit
+  var MAX_SECONDS = Math.min(60, Math.floor((Number(limits.maxS) || 120) / 2));
+  var SHORT_SECONDS = ADVISED_MIN - 2; // a little slack under the advice before warning
 
   function setUp() {
     if (!recorderSection || !form || !window.MediaRecorder || !window.DataTransfer) {
@@ -169,7 +174,8 @@
       startButton.textContent = "Start again";
       status.textContent =
         total < SHORT_SECONDS
-          ? "Recorded " + total + " s: that is short, aim for 10–30 seconds. Record again, or upload it anyway."
+          ? "Recorded " + total + " s: that is short, aim for " + ADVISED_MIN + "–" + ADVISED_MAX +
+            " seconds. Record again, or upload it anyway."
           : "Recorded " + total + " s. Listen to it, then upload it.";
       useButton.focus();
     }

@@ -183,7 +183,11 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("bubble-delete")) {
+    if (form.classList && form.classList.contains("voice-check-answer")) {
+      answerVoiceCheck(event, form);
+      return;
+    }
+    if (!form.classList || !(form.classList.contains("bubble-delete") || form.classList.contains("bubble-not-me"))) {
       return;
     }
     event.preventDefault();
@@ -202,6 +206,30 @@
         announce(error.message, "error");
       });
   });
+
+  // "Was this you?": answer in place; the card goes, the answer is announced.
+  function answerVoiceCheck(event, form) {
+    event.preventDefault();
+    var card = form.closest(".voice-check");
+    var body = new FormData(form);
+    if (event.submitter && event.submitter.name) {
+      body.append(event.submitter.name, event.submitter.value);
+    }
+    card.classList.add("is-removing");
+    post(form.action, body)
+      .then(function (data) {
+        var list = card.parentNode;
+        card.remove();
+        if (list && !list.querySelector(".voice-check")) {
+          document.getElementById("voice-checks").remove();
+        }
+        announce(data.message || "Thanks.");
+      })
+      .catch(function (error) {
+        card.classList.remove("is-removing");
+        announce(error.message, "error");
+      });
+  }
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a.chunk-delete[data-post-url]");

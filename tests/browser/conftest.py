@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chunks.models import Chunk
 from tests.audio_samples import wav_bytes
-from tests.factories import T0, ChunkFactory, EnrollmentFactory, LocationFactory, SegmentFactory, UserFactory
+from tests.factories import T0, ChunkFactory, EnrollmentFactory, LocationFactory, UserFactory, UtteranceFactory
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
 # thread with a running loop unless told it is fine (the tests' own DB work is synchronous).
@@ -164,7 +164,7 @@ def owner(transactional_db):
             location=location,
             segments_count=1,
         )
-        SegmentFactory(chunk=chunk, start_ms=500, end_ms=min(3900, 500 + 300 * len(text.split())), text=text)
+        UtteranceFactory(chunk=chunk, start_ms=500, end_ms=min(3900, 500 + 300 * len(text.split())), text=text)
     return user
 
 

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from chunks.models import Chunk
 from tests.browser.conftest import log_in
-from utterances.models import Segment
+from utterances.models import Utterance
 
 
 def test_it_makes_a_token_shown_once_and_revokes_it(page, owner, screenshot):
@@ -49,7 +49,7 @@ def test_it_downloads_then_erases_all_data(page, owner, screenshot):
     confirm.fill("alex?")
     page.get_by_role("button", name="Erase everything").click()
     expect(page.get_by_role("alert")).to_contain_text("That is not your username")
-    assert Segment.objects.filter(user=owner).count() == 8
+    assert Utterance.objects.filter(user=owner).count() == 8
     screenshot(page, "account-erase")
 
     page.get_by_label("Type your username, alex, to confirm").fill("alex")
@@ -58,7 +58,7 @@ def test_it_downloads_then_erases_all_data(page, owner, screenshot):
     expect(page.get_by_role("row", name="Utterances 8")).to_be_visible()
     expect(page.get_by_role("row", name="Recordings 8")).to_be_visible()
     screenshot(page, "account-erased")
-    assert not Segment.objects.filter(user=owner).exists() and not Chunk.objects.filter(user=owner).exists()
+    assert not Utterance.objects.filter(user=owner).exists() and not Chunk.objects.filter(user=owner).exists()
 
 
 def test_the_voice_and_account_pages_fit_a_phone(phone_page, owner, screenshot):

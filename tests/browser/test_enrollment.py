@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from chunks.models import Chunk
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_process
-from selective_speaker.speech.types import EnrollmentError
+from selective_speaker.speech.types import EnrollmentError, RejectionCode
 from tests.browser.conftest import PASSWORD, log_in
 from tests.factories import UserFactory
 
@@ -73,7 +73,10 @@ def test_it_enrolls_from_an_uploaded_file(page, newcomer, fake_engine, screensho
 def test_it_says_why_a_recording_was_not_accepted(page, newcomer, fake_engine, screenshot):
     log_in(page, newcomer, next_url="/enroll/")
     enrollment_id = upload_speech(page)
-    fake_engine.error = EnrollmentError("more than one voice: 31% of the speech sounds like somebody else; record again alone")
+    fake_engine.error = EnrollmentError(
+        "more than one voice: 31% of the speech sounds like somebody else; record again alone",
+        code=RejectionCode.SEVERAL_VOICES,
+    )
     assert run_job(enrollment_id).status == Enrollment.Status.REJECTED
     status = page.locator("#enrollment-status")
     expect(status.get_by_role("heading")).to_have_text("More than one voice: somebody else can be heard in the recording.")

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from chunks.models import Chunk
 from tests.browser.conftest import DAY_ONE, DAY_TWO, log_in
-from tests.factories import T0, ChunkFactory, SegmentFactory
-from utterances.models import Segment
+from tests.factories import T0, ChunkFactory, UtteranceFactory
+from utterances.models import Utterance
 
 
 def bubbles(page):
@@ -96,7 +96,7 @@ def test_every_bubble_plays_its_own_words(owner_page, owner, live_server):
     players = page.locator("#utterances audio.bubble-audio")
     expect(players).to_have_count(6)
     expect(players.first).to_have_attribute("preload", "none")
-    segment = Segment.objects.filter(user=owner).order_by("start_ts").first()
+    segment = Utterance.objects.filter(user=owner).order_by("start_ts").first()
     expected_s = (segment.end_ms - segment.start_ms) / 1000
     duration = page.evaluate(
         """async () => {
@@ -142,7 +142,7 @@ def test_it_deletes_an_utterance_in_place(owner_page, owner):
     page.once("dialog", lambda dialog: dialog.dismiss())
     target.get_by_role("button", name=re.compile("^Delete")).click()
     expect(bubbles(page)).to_have_count(6)
-    assert Segment.objects.filter(id=segment_id).exists()
+    assert Utterance.objects.filter(id=segment_id).exists()
 
     page.once("dialog", lambda dialog: dialog.accept())
     target.get_by_role("button", name=re.compile("^Delete")).click()
@@ -150,7 +150,7 @@ def test_it_deletes_an_utterance_in_place(owner_page, owner):
     expect(bubbles(page)).to_have_count(5)
     expect(page.locator("#messages")).to_contain_text("Deleted “I need a coffee")
     assert page.evaluate("window.notReloaded") is True
-    assert not Segment.objects.filter(id=segment_id).exists()
+    assert not Utterance.objects.filter(id=segment_id).exists()
     # the focus stays nearby, on the next bubble
     expect(bubbles(page).nth(1).locator("audio")).to_be_focused()
 
@@ -180,7 +180,7 @@ def test_deleting_works_without_javascript(browser, live_server, owner):
         target.get_by_role("button", name=re.compile("^Delete")).click()
         expect(page).to_have_url(re.compile(f"day={DAY_ONE}$"))
         expect(page.locator("#messages")).to_contain_text("Deleted “Can you send me the slides")
-        assert not Segment.objects.filter(id=segment_id).exists()
+        assert not Utterance.objects.filter(id=segment_id).exists()
 
         bubbles(page).filter(has_text="Remind me to call mum").get_by_role("link", name=re.compile("^Delete recording")).click()
         expect(page.get_by_role("heading", name="Delete this recording?")).to_be_visible()
@@ -200,7 +200,7 @@ def test_a_finished_chunk_brings_its_bubbles_without_a_reload(owner_page, owner)
     expect(panel).to_contain_text("Still processing")
     page.evaluate("window.notReloaded = true")
 
-    SegmentFactory(chunk=chunk, start_ms=0, end_ms=1000, text="Freshly processed words about the garden")
+    UtteranceFactory(chunk=chunk, start_ms=0, end_ms=1000, text="Freshly processed words about the garden")
     Chunk.objects.filter(id=chunk.id).update(status=Chunk.Status.DONE, segments_count=1)
     page.clock.run_for(11_000)
 

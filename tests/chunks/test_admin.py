@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from chunks.models import Chunk
 from tests.admin_pages import count_queries, messages_of, offered_actions, queued_jobs, run_action
-from tests.factories import ChunkFactory, LocationFactory, SegmentFactory, UserFactory
-from utterances.models import Segment
+from tests.factories import ChunkFactory, LocationFactory, UserFactory, UtteranceFactory
+from utterances.models import Utterance
 
 CHUNKS = reverse("admin:chunks_chunk_changelist")
 LOCATIONS = reverse("admin:chunks_location_changelist")
@@ -114,8 +114,8 @@ def test_it_shows_a_chunk_with_its_segments_and_audit_record(admin_client):
         decision={"strategy": "voiceprint", "threshold": 0.6, "note": "<b>not html</b>"},
         timings={"asr": 0.05},
     )
-    SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3000, text="see you at noon", uncertain=True)
-    SegmentFactory(chunk=chunk, start_ms=0, end_ms=1500, text="hello there friend")
+    UtteranceFactory(chunk=chunk, start_ms=2000, end_ms=3000, text="see you at noon", uncertain=True)
+    UtteranceFactory(chunk=chunk, start_ms=0, end_ms=1500, text="hello there friend")
     response = admin_client.get(change_url(chunk))
     assert response.status_code == 200
     html = response.content.decode()
@@ -130,24 +130,24 @@ def test_it_shows_a_chunk_with_its_segments_and_audit_record(admin_client):
 
 def test_it_deletes_a_segment_without_writing_the_chunk(admin_client):
     chunk = ChunkFactory(status=Chunk.Status.DONE, segments_count=2)
-    keep = SegmentFactory(chunk=chunk, start_ms=0)
-    drop = SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3000)
+    keep = UtteranceFactory(chunk=chunk, start_ms=0)
+    drop = UtteranceFactory(chunk=chunk, start_ms=2000, end_ms=3000)
     data = {
-        "segments-TOTAL_FORMS": "2",
-        "segments-INITIAL_FORMS": "2",
-        "segments-MIN_NUM_FORMS": "0",
-        "segments-MAX_NUM_FORMS": "1000",
-        "segments-0-id": str(keep.pk),
-        "segments-0-chunk": str(chunk.pk),
-        "segments-1-id": str(drop.pk),
-        "segments-1-chunk": str(chunk.pk),
-        "segments-1-DELETE": "on",
+        "utterances-TOTAL_FORMS": "2",
+        "utterances-INITIAL_FORMS": "2",
+        "utterances-MIN_NUM_FORMS": "0",
+        "utterances-MAX_NUM_FORMS": "1000",
+        "utterances-0-id": str(keep.pk),
+        "utterances-0-chunk": str(chunk.pk),
+        "utterances-1-id": str(drop.pk),
+        "utterances-1-chunk": str(chunk.pk),
+        "utterances-1-DELETE": "on",
         "_continue": "Save",
     }
     with CaptureQueriesContext(connection) as queries:
         response = admin_client.post(change_url(chunk), data)
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
-    assert list(Segment.objects.filter(chunk=chunk)) == [keep]
+    assert list(Utterance.objects.filter(chunk=chunk)) == [keep]
     assert not any(q["sql"].startswith('UPDATE "chunks_chunk"') for q in queries.captured_queries)
 
 

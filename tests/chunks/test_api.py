@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from chunks.models import Chunk
 from tests.audio_samples import wav_bytes
-from tests.factories import ChunkFactory, LocationFactory, SegmentFactory
+from tests.factories import ChunkFactory, LocationFactory, UtteranceFactory
 
 URL = "/api/v1/chunks/"
 
@@ -242,7 +242,7 @@ def test_it_filters_chunks_by_status(api, user):
 
 
 def test_it_deletes_a_chunk_with_its_segments_and_audio(api, user, media_root):
-    segment = SegmentFactory(chunk__user=user)
+    segment = UtteranceFactory(chunk__user=user)
 
     response = api.delete(f"{URL}{segment.chunk_id}/")
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from importlib import import_module
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.utils import timezone
@@ -31,19 +29,15 @@ from django.utils.module_loading import import_string
 from django_q.models import OrmQ, Schedule, Task
 
 from chunks.models import Chunk
-from chunks.services import chunk_ingest, chunk_process, chunk_reprocess
+from chunks.processing import chunk_process
+from chunks.services import chunk_ingest, chunk_reprocess
+from selective_speaker.jobs import schedules_sync
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
 from tests.factories import ChunkFactory, EnrollmentFactory
-from tests.faults_support.cluster import (
-    FAST_JOBS,
-    other_sessions,
-    require_postgresql,
-    start_cluster,
-    wait_for,
-)
+from tests.faults_support.cluster import FAST_JOBS, other_sessions, require_postgresql, start_cluster, wait_for
 from tests.faults_support.storage import READ_FAULTS, WRITE_FAULTS, read_faults, write_faults
-from utterances.models import Segment
+from utterances.models import Utterance
 
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 EXPECTED_TEXTS = ["hello there friend", "see you at noon"]  # tests.conftest.FakeEngine's result
@@ -63,7 +57,7 @@ def upload(user, *, seed: int = 0) -> Chunk:
 def assert_processed_once(chunk: Chunk, *, attempts: int) -> None:
     chunk.refresh_from_db()
     assert (chunk.status, chunk.attempts, chunk.error) == (Chunk.Status.DONE, attempts, "")
-    texts = list(Segment.objects.filter(chunk=chunk).order_by("start_ms").values_list("text", flat=True))
+    texts = list(Utterance.objects.filter(chunk=chunk).order_by("start_ms").values_list("text", flat=True))
     assert texts == EXPECTED_TEXTS  # one set of segments: nothing doubled, nothing lost
     assert chunk.segments_count == len(EXPECTED_TEXTS)
 
@@ -170,10 +164,11 @@ def test_it_processes_a_chunk_once_after_its_worker_is_killed_the_sweep_requeues
         timeout=30,
         what="the killed worker's claim to become stale",
     )
-    # Earlier transactional tests flush every table, the migration's rows too: put them back.
-    import_module("chunks.migrations.0002_schedule_requeue_stale").create_schedule(django_apps, None)
+    # Earlier transactional tests flush every table, the schedules too: write them again, as
+    # every migrate does.
+    schedules_sync()
     sweep = Schedule.objects.get(name="chunks.requeue_stale_chunks")
-    assert sweep.next_run < timezone.now()  # due: the migration scheduled it
+    assert sweep.next_run < timezone.now()  # due: scheduled after migrate
     scheduler(broker=broker)  # what the cluster's guard does every 30 s
 
     def finished():
@@ -224,13 +219,13 @@ def storing_fails_with_an_error(monkeypatch):
     def broken_bulk_create(*args, **kwargs):
         raise OperationalError("could not write block: No space left on device")
 
-    monkeypatch.setattr(Segment.objects, "bulk_create", broken_bulk_create)
+    monkeypatch.setattr(Utterance.objects, "bulk_create", broken_bulk_create)
 
 
 def storing_loses_the_connection(monkeypatch):
     """The server ends the job's session in the middle of its transaction (failover, restart)."""
     require_postgresql("the server terminates the job's session (pg_terminate_backend)")
-    real_bulk_create = Segment.objects.bulk_create
+    real_bulk_create = Utterance.objects.bulk_create
     db = connection.settings_dict
 
     def terminate_then_store(*args, **kwargs):
@@ -242,7 +237,7 @@ def storing_loses_the_connection(monkeypatch):
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         return real_bulk_create(*args, **kwargs)
 
-    monkeypatch.setattr(Segment.objects, "bulk_create", terminate_then_store)
+    monkeypatch.setattr(Utterance.objects, "bulk_create", terminate_then_store)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -266,7 +261,7 @@ def test_it_fails_a_chunk_after_bounded_database_errors_and_reprocess_recovers_i
     chunk.refresh_from_db()
     assert chunk.status == Chunk.Status.FAILED
     assert chunk.error.startswith(f"gave up after {settings.JOB_MAX_ATTEMPTS} attempts: OperationalError")
-    texts = list(Segment.objects.filter(chunk=chunk).order_by("start_ms").values_list("text", flat=True))
+    texts = list(Utterance.objects.filter(chunk=chunk).order_by("start_ms").values_list("text", flat=True))
     assert texts == EXPECTED_TEXTS  # every failed store rolled back: the earlier result is intact
 
     assert chunk_reprocess(chunks=[chunk]) == 1  # the staff action

@@ -14,11 +14,12 @@ import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chunks.models import Chunk
-from chunks.services import chunk_ingest, chunk_process
+from chunks.processing import chunk_process
+from chunks.services import chunk_ingest
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_create, enrollment_process
 from selective_speaker.speech.audio import decode_audio
-from utterances.models import Segment
+from utterances.models import Utterance
 
 pytestmark = [pytest.mark.slow]
 
@@ -80,7 +81,7 @@ def test_it_enrolls_and_keeps_only_the_owners_words(user, real_engine_ready):
     chunk_process(chunk_id=chunk.id)
     chunk.refresh_from_db()
     assert chunk.status == Chunk.Status.DONE, chunk.error
-    segments = list(Segment.objects.filter(chunk=chunk).order_by("start_ms"))
+    segments = list(Utterance.objects.filter(chunk=chunk).order_by("start_ms"))
     assert len(segments) == chunk.segments_count >= 1
     assert share_inside(segments, owner_turns()) >= 0.95  # bystander time stays out
     assert chunk.owner_speech_ms >= 0.6 * sum(end - start for start, end in owner_turns())

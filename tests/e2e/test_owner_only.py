@@ -120,6 +120,6 @@ def test_it_keeps_the_owners_words_and_not_the_other_speakers(api, drain_jobs, r
     assert all(r["similarity"] is None or -1 <= r["similarity"] <= 1 for r in audit["regions"])
     everything = " ".join(
         [json.dumps(audit), json.dumps(stored_chunk.timings), stored_chunk.error]
-        + [f"{s.text} {json.dumps(s.words)}" for s in stored_chunk.segments.all()]
+        + [f"{s.text} {json.dumps(s.words)}" for s in stored_chunk.utterances.all()]
     ).lower()
     assert not {w for w in bystander_only if re.search(rf"\b{re.escape(w)}\b", everything)}

@@ -18,7 +18,7 @@ def listed(response) -> set[int]:
 def test_it_lists_enrollments_with_their_columns(admin_client, user):
     older = EnrollmentFactory(user=user)
     newest = EnrollmentFactory(user=user, duration_ms=14_200, speech_ms=11_800, edit_distance=2)
-    rejected = EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error="too short")
+    rejected = EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error="too short", error_code="too_short")
     response = admin_client.get(ENROLLMENTS)
     assert response.status_code == 200
     assert listed(response) == {older.pk, newest.pk, rejected.pk}

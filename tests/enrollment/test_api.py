@@ -44,7 +44,7 @@ def test_it_refuses_an_over_long_enrollment(api, settings, make_wav):
 
 
 def test_it_shows_status_and_error(api, user):
-    rejected = EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, error="too little speech")
+    rejected = EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, error="too little speech", error_code="too_short")
     body = api.get(rejected.get_absolute_url()).json()
     assert (body["status"], body["error"], body["active"]) == ("rejected", "too little speech", False)
 
@@ -81,3 +81,18 @@ def test_it_does_not_delete_another_users_enrollment(api, other_user):
 
     assert api.delete(f"/api/v1/enrollments/{theirs.id}/").status_code == 404
     theirs.refresh_from_db()
+
+
+def test_it_enrolls_a_device(api, user, make_wav):
+    response = api.post(URL, {"audio": make_wav(2.0), "device_id": "pendant-1"}, format="multipart")
+    assert response.status_code == 202
+    assert response.json()["device_id"] == "pendant-1"
+    assert Enrollment.objects.get(user=user).device_id == "pendant-1"
+    assert api.get(URL).json()["results"][0]["device_id"] == "pendant-1"
+
+
+def test_it_refuses_a_bad_device_id(api, user, make_wav):
+    response = api.post(URL, {"audio": make_wav(2.0), "device_id": "no spaces/allowed"}, format="multipart")
+    assert response.status_code == 400
+    assert "device_id" in response.json()["error"]["fields"]
+    assert not Enrollment.objects.exists()

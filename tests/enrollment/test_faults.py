@@ -101,7 +101,7 @@ def test_it_rejects_an_enrollment_whose_voiceprint_cannot_be_stored_after_bounde
             raise OperationalError("the database system is shutting down")
 
     with monkeypatch.context() as m:
-        m.setattr("enrollment.services._held", lambda enrollment, claimed_at: Unwritable())
+        m.setattr("selective_speaker.jobs.JobQueue.held", lambda queue, row_id, claimed_at: Unwritable())
         for attempt in range(1, settings.JOB_MAX_ATTEMPTS + 1):
             with pytest.raises(OperationalError):
                 enrollment_process(enrollment=enrollment)

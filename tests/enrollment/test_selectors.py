@@ -111,3 +111,56 @@ def test_it_finds_the_active_enrollments_without_reading_samples(user, django_as
     VoiceSampleFactory(user=user)
     with django_assert_num_queries(1):
         assert enrollment_active_ids(user=user) == {newest.id}
+
+
+# --- one voiceprint per device ------------------------------------------------------------------
+
+
+def test_it_judges_a_device_with_its_own_enrollment(user):
+    general = EnrollmentFactory(user=user)
+    pendant = EnrollmentFactory(user=user, device_id="pendant-1")
+    EnrollmentFactory(user=user, device_id="phone")  # newest, but another device's
+    active = enrollment_active_voiceprint(user=user, device_id="pendant-1")
+    assert (active.enrollments, active.device_id) == ([pendant], "pendant-1")
+    np.testing.assert_array_equal(active.vector, pendant.voiceprint_array())
+    # a device without an enrollment of its own: the owner's device-independent one
+    assert enrollment_active_voiceprint(user=user, device_id="watch").enrollments == [general]
+    assert enrollment_active_voiceprint(user=user).enrollments == [general]
+
+
+def test_it_falls_back_to_the_newest_enrollment_of_any_device(user):
+    EnrollmentFactory(user=user, device_id="pendant-1")
+    phone = EnrollmentFactory(user=user, device_id="phone")
+    assert enrollment_active_voiceprint(user=user, device_id="watch").enrollments == [phone]
+    assert enrollment_active_voiceprint(user=user).enrollments == [phone]
+
+
+def test_it_combines_only_the_devices_own_enrollments(user, settings):
+    settings.VOICEPRINT_COMBINE_LAST = 3
+    first = EnrollmentFactory(user=user, device_id="pendant-1")
+    EnrollmentFactory(user=user)
+    second = EnrollmentFactory(user=user, device_id="pendant-1")
+    assert enrollment_active_voiceprint(user=user, device_id="pendant-1").enrollments == [second, first]
+
+
+def test_it_marks_every_enrollment_in_use_on_some_device(user):
+    EnrollmentFactory(user=user)  # replaced by the newer general one
+    general = EnrollmentFactory(user=user)
+    pendant = EnrollmentFactory(user=user, device_id="pendant-1")
+    phone = EnrollmentFactory(user=user, device_id="phone")
+    EnrollmentFactory(user=user, device_id="phone", status=Enrollment.Status.REJECTED, voiceprint=None)
+    assert enrollment_active_ids(user=user) == {general.id, pendant.id, phone.id}
+
+
+def test_it_adds_only_samples_the_same_device_heard(user, settings):
+    enrollment = EnrollmentFactory(user=user, device_id="pendant-1")
+    heard_here = VoiceSampleFactory(user=user, device_id="pendant-1")
+    VoiceSampleFactory(user=user, device_id="phone")
+    unknown = VoiceSampleFactory(user=user, device_id="")  # made before devices counted
+    active = enrollment_active_voiceprint(user=user, device_id="pendant-1")
+    expected = combine_voiceprints(
+        [enrollment.voiceprint_array(), unknown.embedding_array(), heard_here.embedding_array()],
+        [12_000, *[active.samples_share / (1 - active.samples_share) * 12_000 / 2] * 2],
+    )
+    assert active.owner_samples == 2
+    np.testing.assert_allclose(active.vector, expected, atol=1e-6)

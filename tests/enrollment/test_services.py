@@ -15,7 +15,7 @@ from enrollment.services import (
     enrollment_process,
     enrollment_recompute_voiceprint,
 )
-from selective_speaker.speech.types import EnrollmentError
+from selective_speaker.speech.types import EnrollmentError, RejectionCode
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
 from tests.factories import EnrollmentFactory
@@ -29,7 +29,7 @@ def pending(user, **fields):
 
 def test_it_stores_an_enrollment_and_enqueues_after_commit(user, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("enrollment.services.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
+    monkeypatch.setattr("selective_speaker.jobs.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
     with django_capture_on_commit_callbacks(execute=True):
         enrollment = enrollment_create(
             user=user, audio_file=SimpleUploadedFile("me.wav", wav_bytes(3.0)), phrase_text="  hello world "
@@ -92,6 +92,39 @@ def test_it_rejects_unreadable_stored_audio(user, fake_engine):
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REJECTED
     assert enrollment.error == "the audio file is missing from storage"
+
+
+def test_it_stores_the_code_of_a_rejection_and_clears_it_on_recompute(user, fake_engine, settings):
+    enrollment = pending(user)
+    fake_engine.error = EnrollmentError("more than one voice: 40%", code=RejectionCode.SEVERAL_VOICES)
+    enrollment_process(enrollment=enrollment)
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.error_code) == (Enrollment.Status.REJECTED, "several_voices")
+
+    assert enrollment_recompute_voiceprint(enrollment=enrollment) is True
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.error, enrollment.error_code) == (Enrollment.Status.PENDING, "", "")
+    fake_engine.error = None
+    enrollment_process(enrollment=enrollment)
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.error_code) == (Enrollment.Status.READY, "")
+
+
+def test_it_codes_a_missing_recording_and_a_give_up(user, fake_engine, settings):
+    missing = pending(user)
+    missing.audio.storage.delete(missing.audio.name)
+    enrollment_process(enrollment=missing)
+    missing.refresh_from_db()
+    assert missing.error_code == "audio_missing"
+
+    flaky = pending(user)
+    fake_engine.error = ConnectionError("storage timed out")
+    for _ in range(1, settings.JOB_MAX_ATTEMPTS):
+        with pytest.raises(ConnectionError):
+            enrollment_process(enrollment=flaky)
+    enrollment_process(enrollment=flaky)
+    flaky.refresh_from_db()
+    assert (flaky.status, flaky.error_code) == (Enrollment.Status.REJECTED, "gave_up")
 
 
 def test_it_claims_an_enrollment_once(user, fake_engine):

@@ -37,7 +37,7 @@ def main() -> None:
     from django.core.management import call_command
     from django_q.conf import Conf
 
-    import chunks.services
+    import chunks.processing
     import enrollment.services
     from tests.conftest import FakeEngine
 
@@ -58,7 +58,7 @@ def main() -> None:
                 threading.Event().wait()  # until SIGKILL
 
     engine = HarnessEngine()
-    chunks.services.speech_engine = lambda: engine
+    chunks.processing.speech_engine = lambda: engine
     enrollment.services.speech_engine = lambda: engine
     if os.environ.get("FAULTS_SCHEDULER") == "off":
         Conf.SCHEDULER = False

@@ -32,7 +32,12 @@ def request_body_schema(path: str, method: str) -> tuple[str, dict] | None:
     content = operation["requestBody"]["content"]
     for media_type in ("multipart/form-data", "application/json"):
         if media_type in content:
-            return media_type, _resolve(document, content[media_type]["schema"])
+            schema = dict(_resolve(document, content[media_type]["schema"]))
+            # properties given by reference (an enum component, say) are resolved too
+            schema["properties"] = {
+                name: _resolve(document, prop) for name, prop in schema.get("properties", {}).items()
+            }
+            return media_type, schema
     return None
 
 

@@ -57,9 +57,10 @@ def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.Comp
 def read_settings(names: list[str], env: dict[str, str], tmp_path: Path, extra: str = "") -> dict:
     """The values of `names` in a process with `env` (plus whatever `extra` code prints as `more`)."""
     script = (
-        "import json, django; django.setup(); from django.conf import settings; more = None\n"
+        "import dataclasses, json, django; django.setup(); from django.conf import settings; more = None\n"
         f"{extra}\n"
-        f"print(json.dumps({{'values': {{n: getattr(settings, n) for n in {names!r}}}, 'more': more}}, default=str))"
+        "plain = lambda o: dataclasses.asdict(o) if dataclasses.is_dataclass(o) else str(o)\n"  # SPEECH: an EngineConfig
+        f"print(json.dumps({{'values': {{n: getattr(settings, n) for n in {names!r}}}, 'more': more}}, default=plain))"
     )
     result = run(["-c", script], {"DJANGO_SETTINGS_MODULE": "selective_speaker.settings", **env}, tmp_path)
     assert result.returncode == 0, result.stderr

@@ -29,7 +29,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 
 from tests.audio_samples import silent_wav_bytes, wav_bytes
-from tests.factories import ChunkFactory, EnrollmentFactory, SegmentFactory, UserFactory
+from tests.factories import ChunkFactory, EnrollmentFactory, UserFactory, UtteranceFactory
 from tests.security.openapi import openapi_schema
 
 FUZZ_MAX_EXAMPLES = int(os.getenv("SECURITY_FUZZ_EXAMPLES", "25"))
@@ -59,7 +59,7 @@ def owner(db):
     """The owner the requests come from, with data of each kind (ids the fuzzer tries may exist)."""
     user = UserFactory()
     EnrollmentFactory(user=user)
-    SegmentFactory(chunk__user=user)
+    UtteranceFactory(chunk__user=user)
     ChunkFactory(user=user)
     return user
 

@@ -21,26 +21,30 @@ real audio file for uploads), so a view cannot hide behind a 400 for an empty bo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chunks.models import Chunk
 from tests.audio_samples import wav_bytes
-from tests.factories import ChunkFactory, EnrollmentFactory, LocationFactory, SegmentFactory, UserFactory
+from tests.factories import (
+    ChunkFactory,
+    DecisionReviewFactory,
+    EnrollmentFactory,
+    LocationFactory,
+    UserFactory,
+    UtteranceFactory,
+)
 from tests.security.openapi import request_body_schema
 from tests.security.routes import METHODS, Route, project_routes, regex_group_choices, regex_of
+from tests.security.snapshots import snapshot
 
 # Every string A's data holds contains this; no response to anybody else may.
 MARKER = "alphasecret"
@@ -84,6 +88,7 @@ OWNER_KWARGS = {
     "enrollment_id": lambda world: world.a_enrollment.id,
     "segment_id": lambda world: world.a_segment.id,
     "utterance_id": lambda world: world.a_segment.id,
+    "voice_check_id": lambda world: world.a_voice_check.id,
 }
 # Other path parameters (the admin's and the password reset's): kwarg → value for a route.
 OTHER_KWARGS = {
@@ -108,6 +113,9 @@ MUST_FIND = {
     "api-token",
     "me-export",
     "me-data",
+    "voice-checks:list",
+    "voice-checks:answer",
+    "utterance-not-me",
     "timeline:index",
     "admin:index",
     "admin:chunks_chunk_change",
@@ -128,6 +136,7 @@ class World:
     a_chunk: Chunk
     a_segment: object
     a_enrollment: object
+    a_voice_check: object
 
 
 @pytest.fixture
@@ -141,14 +150,17 @@ def world(db) -> World:
         gps_lon=2.35,
         location=LocationFactory(address=f"1 {MARKER} St"),
     )
-    a_segment = SegmentFactory(chunk=a_chunk, text=f"{MARKER} words spoken by alice")
+    a_segment = UtteranceFactory(chunk=a_chunk, text=f"{MARKER} words spoken by alice")
     a_enrollment = EnrollmentFactory(user=a, phrase_text=f"{MARKER} phrase", transcript=f"{MARKER} transcript")
     Token.objects.create(user=a)
 
     b = UserFactory(username="bob")
-    SegmentFactory(chunk__user=b, chunk__device_id="bob-phone", text="bob's own words")
+    UtteranceFactory(chunk__user=b, chunk__device_id="bob-phone", text="bob's own words")
     EnrollmentFactory(user=b, phrase_text="bob's phrase")
-    return World(a=a, b=b, a_chunk=a_chunk, a_segment=a_segment, a_enrollment=a_enrollment)
+    a_voice_check = DecisionReviewFactory(chunk=a_chunk)
+    return World(
+        a=a, b=b, a_chunk=a_chunk, a_segment=a_segment, a_enrollment=a_enrollment, a_voice_check=a_voice_check
+    )
 
 
 def path_values(route: Route, world: World) -> dict[str, str]:
@@ -174,39 +186,6 @@ def path_values(route: Route, world: World) -> dict[str, str]:
 
 def owner_kwargs(route: Route) -> list[str]:
     return [name for name, _ in route.parameters if name in OWNER_KWARGS]
-
-
-# --- what A has, to compare before and after ------------------------------------------------
-
-
-def user_rows(user) -> dict:
-    """Every row of every model with a `user` relation to this user, and the user's own row."""
-    user_model = get_user_model()
-    rows = {"account": list(user_model.objects.filter(pk=user.pk).values())}
-    for model in apps.get_models():
-        field = next((f for f in model._meta.concrete_fields if f.name == "user" and f.is_relation), None)
-        if field is None or field.related_model is not user_model:
-            continue
-        rows[model._meta.label] = list(model.objects.filter(user=user).order_by("pk").values())
-    return rows
-
-
-def user_files(user) -> dict[str, str]:
-    """sha256 of every stored file A's rows point at ("missing" if it is gone)."""
-    files = {}
-    for model in apps.get_models():
-        file_fields = [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
-        if not file_fields or not any(f.name == "user" for f in model._meta.concrete_fields):
-            continue
-        for row in model.objects.filter(user=user).values(*file_fields):
-            for name in filter(None, row.values()):
-                path = settings.MEDIA_ROOT / name
-                files[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-    return files
-
-
-def snapshot(user) -> tuple[dict, dict]:
-    return user_rows(user), user_files(user)
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -389,77 +368,6 @@ def _to_admin_login(route: Route, response) -> bool:
     if route.name == "admin:logout":  # logging out a non-staff user leads to the index, then the login
         return target in (reverse("admin:index"), reverse("admin:login"))
     return target == reverse("admin:login")
-
-
-# --- API tokens ---------------------------------------------------------------------------
-
-TOKEN_URL = "/api/v1/auth/token/"
-
-
-def test_it_issues_a_token_for_a_username_and_password(db):
-    user = UserFactory(username="carol")
-    response = APIClient().post(TOKEN_URL, {"username": "carol", "password": "correct horse battery staple"})
-    assert response.status_code == 200, response.json()
-    key = response.json()["token"]
-    assert Token.objects.get(user=user).key == key
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert client.get("/api/v1/chunks/").status_code == 200
-
-
-@pytest.mark.parametrize(
-    "username, password",
-    [("carol", "wrong password"), ("nobody", "correct horse battery staple"), ("carol", ""), ("", "")],
-)
-def test_it_refuses_a_token_without_valid_credentials(db, username, password):
-    UserFactory(username="carol")
-    response = APIClient().post(TOKEN_URL, {"username": username, "password": password})
-    assert response.status_code == 400
-    assert "token" not in response.json()
-    assert response.json()["error"]["code"] == "invalid"
-    assert Token.objects.count() == 0
-
-
-def test_it_refuses_a_token_to_an_inactive_user(db):
-    UserFactory(username="carol", is_active=False)
-    response = APIClient().post(TOKEN_URL, {"username": "carol", "password": "correct horse battery staple"})
-    assert response.status_code == 400
-    assert Token.objects.count() == 0
-
-
-def test_it_revokes_the_token_in_use(db):
-    carol, dave = UserFactory(), UserFactory()
-    key = Token.objects.create(user=carol).key
-    other_key = Token.objects.create(user=dave).key
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-
-    response = client.delete(TOKEN_URL)
-
-    assert response.status_code == 204
-    assert client.get("/api/v1/chunks/").status_code == 401
-    assert client.delete(TOKEN_URL).status_code == 401
-    assert not Token.objects.filter(key=key).exists()
-    other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Token {other_key}")
-    assert other.get("/api/v1/chunks/").status_code == 200  # only the caller's own token goes
-
-
-def test_it_needs_a_login_to_revoke_a_token(db):
-    Token.objects.create(user=UserFactory())
-    assert APIClient().delete(TOKEN_URL).status_code == 401
-    assert Token.objects.count() == 1
-
-
-def test_it_issues_a_new_key_after_a_revoke(db):
-    user = UserFactory(username="carol")
-    old = Token.objects.create(user=user).key
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
-    assert client.delete(TOKEN_URL).status_code == 204
-    response = APIClient().post(TOKEN_URL, {"username": "carol", "password": "correct horse battery staple"})
-    assert response.status_code == 200
-    assert response.json()["token"] != old
 
 
 # --- the admin: staff only ------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_it_moves_a_blurred_hand_over_to_the_change_point():
     emb = embeddings(spans, [OWNER, OWNER, OTHER, OTHER], feats=np.zeros((600, 80), dtype=np.float32))
     att = attribute_voiceprint(emb, OWNER, 6000, CONFIG)
     assert att.owner == [Span(0, 3000)]
-    refined = refine_boundaries(att, emb, ScriptedEmbedder(2300), OWNER)
+    refined = refine_boundaries(att, emb, ScriptedEmbedder(2300), OWNER, CONFIG)
     (owner,) = refined.owner
     assert abs(owner.end_ms - 2300) <= 100
     assert refined.regions[1].start_ms == owner.end_ms

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from selective_speaker.speech.audio import decode_audio, rms_dbfs
-from selective_speaker.speech.types import SAMPLE_RATE, AudioError
+from selective_speaker.speech.types import SAMPLE_RATE, AudioError, RejectionCode
 
 from .conftest import ENROLLMENT_FILES, load
 
@@ -87,19 +87,32 @@ def test_it_reads_paths_and_file_objects():
     ],
 )
 def test_it_refuses_what_is_not_audio(data, message):
-    with pytest.raises(AudioError, match=message):
+    with pytest.raises(AudioError, match=message) as refused:
         decode_audio(data)
+    assert refused.value.code == RejectionCode.UNREADABLE_AUDIO
 
 
 def test_it_refuses_a_truncated_upload():
     data = ENROLLMENT_FILES[0].read_bytes()
-    with pytest.raises(AudioError, match="truncated"):
+    with pytest.raises(AudioError, match="truncated") as refused:
         decode_audio(data[: len(data) // 2])
+    assert refused.value.code == RejectionCode.UNREADABLE_AUDIO
 
 
 def test_it_refuses_over_long_audio_while_decoding():
-    with pytest.raises(AudioError, match="longer than the limit of 3 s"):
+    with pytest.raises(AudioError, match="longer than the limit of 3 s") as refused:
         decode_audio(ENROLLMENT_FILES[0], max_duration_ms=3000)
+    assert refused.value.code == RejectionCode.TOO_LONG
+
+
+def test_it_refuses_too_short_audio_with_a_code():
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(800, np.float32), 16000, format="WAV")  # 50 ms
+    with pytest.raises(AudioError, match="audio is too short") as refused:
+        decode_audio(buffer.getvalue())
+    assert refused.value.code == RejectionCode.TOO_SHORT
 
 
 def test_it_refuses_a_wav_with_no_samples():

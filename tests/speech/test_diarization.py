@@ -3,6 +3,7 @@ import pytest
 
 from selective_speaker.speech.attribution import anchor_owner_label, attribute_anchored
 from selective_speaker.speech.config import EngineConfig
+from selective_speaker.speech.decision import DecisionRecord
 from selective_speaker.speech.diarization import Turn, load_diarizer
 from selective_speaker.speech.types import ChunkStatus, Decision, ModelError, Span
 
@@ -50,7 +51,10 @@ def test_it_runs_the_anchored_strategy_on_real_audio(engine_config, owner_voicep
     audio = load(CONVERSATION)
     result = engine.process_chunk(audio, voiceprint=owner_voiceprint, enrollment_audio=enrollment_audio())
     assert result.status == ChunkStatus.DONE
-    assert result.decision["strategy"] == "anchored" and result.decision["dominance"] >= 0.8
+    assert result.decision.strategy == "anchored" and result.decision.anchor.dominance >= 0.8
+    stored = result.decision.to_dict()  # the stored shape, and it reads back as it was
+    assert stored["dominance"] == result.decision.anchor.dominance and "windows" not in stored
+    assert DecisionRecord.from_dict(stored) == result.decision
     truth = rttm_turns(CONVERSATION_RTTM)
     n = audio.size // 160 + 1
     owner = coverage([(s, e) for s, e, who in truth if who == OWNER], n)

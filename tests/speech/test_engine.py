@@ -5,8 +5,9 @@ import sys
 import numpy as np
 import pytest
 
+from selective_speaker.speech.decision import DecisionRecord
 from selective_speaker.speech.engine import word_edit_distance
-from selective_speaker.speech.types import ChunkStatus, EnrollmentError
+from selective_speaker.speech.types import ChunkStatus, EnrollmentError, RejectionCode
 
 from .conftest import (
     BYSTANDER,
@@ -40,18 +41,38 @@ def test_it_enrolls_the_owner_from_real_speech(engine):
 
 
 def test_it_refuses_an_enrollment_with_too_little_speech(engine):
-    with pytest.raises(EnrollmentError, match="too little speech"):
+    with pytest.raises(EnrollmentError, match="too little speech") as refused:
         engine.enroll(enrollment_audio()[: 16000 * 3])
+    assert refused.value.code == RejectionCode.TOO_SHORT
 
 
 def test_it_refuses_a_silent_enrollment(engine):
-    with pytest.raises(EnrollmentError, match="too quiet"):
+    with pytest.raises(EnrollmentError, match="too quiet") as refused:
         engine.enroll(np.zeros(16000 * 15, dtype=np.float32))
+    assert refused.value.code == RejectionCode.TOO_QUIET
 
 
 def test_it_refuses_an_enrollment_with_two_voices(engine):
-    with pytest.raises(EnrollmentError, match="more than one voice"):
+    with pytest.raises(EnrollmentError, match="more than one voice") as refused:
         engine.enroll(load(CONVERSATION))
+    assert refused.value.code == RejectionCode.SEVERAL_VOICES
+
+
+def test_it_refuses_an_over_long_enrollment_with_a_code(engine):
+    limit_s = engine.config.enroll_max_duration_ms // 1000
+    with pytest.raises(EnrollmentError, match="too long") as refused:
+        engine.enroll(np.zeros(16000 * (limit_s + 1), dtype=np.float32))
+    assert refused.value.code == RejectionCode.TOO_LONG == "too_long"
+
+
+def test_it_refuses_an_inconsistent_voice_with_a_code(engine, monkeypatch):
+    import selective_speaker.speech.engine as engine_module
+
+    original = engine_module.voiceprint_from_windows
+    monkeypatch.setattr(engine_module, "voiceprint_from_windows", lambda vectors: (original(vectors)[0], 0.2))
+    with pytest.raises(EnrollmentError, match="not consistent") as refused:
+        engine.enroll(enrollment_audio())
+    assert refused.value.code == RejectionCode.INCONSISTENT_VOICE
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +98,10 @@ def test_it_keeps_the_owners_speech_and_not_the_bystanders(engine, owner_voicepr
         assert segment.owner_similarity >= engine.config.accept_threshold - 0.1
         assert all(segment.start_ms <= w.start_ms <= w.end_ms <= segment.end_ms for w in segment.words)
     # The audit record holds decisions and scores, never text.
-    record = json.dumps(result.decision)
-    assert result.decision["strategy"] == "voiceprint"
-    assert {"owner", "other"} <= {r["decision"] for r in result.decision["regions"]}
+    record = json.dumps(result.decision.to_dict())
+    assert result.decision.strategy == "voiceprint"
+    assert {"owner", "other"} <= {r.decision for r in result.decision.regions}
+    assert DecisionRecord.from_dict(json.loads(record)) == result.decision
     assert not any(s.text in record for s in result.segments)
     assert set(result.timings) >= {"vad", "embed", "attribute", "asr", "total"}
 
@@ -94,7 +116,7 @@ def test_it_never_transcribes_a_bystander(engine, owner_voiceprint, conversation
     result = engine.process_chunk(only_bystander, voiceprint=owner_voiceprint)
     assert result.segments == []
     assert calls == []  # the recogniser never heard the bystander
-    assert result.decision["owner_ms"] == 0
+    assert result.decision.owner_ms == 0
 
 
 def test_it_reports_silence_as_done_with_no_segments(engine, owner_voiceprint):
@@ -151,7 +173,7 @@ def test_it_decides_exactly_as_before_without_negatives(engine, owner_voiceprint
     plain = engine.process_chunk(audio, voiceprint=owner_voiceprint)
     empty = engine.process_chunk(audio, voiceprint=owner_voiceprint, negatives=np.zeros((0, 192), np.float32))
     assert seen == [None, None]  # the attribution never sees negatives: the default path runs as before
-    assert empty.decision == plain.decision and "negatives" not in plain.decision
+    assert empty.decision == plain.decision and "negatives" not in plain.decision.to_dict()
     assert [(s.start_ms, s.end_ms, s.text) for s in empty.segments] == [
         (s.start_ms, s.end_ms, s.text) for s in plain.segments
     ]
@@ -180,5 +202,7 @@ def test_it_stops_a_leak_with_a_negative_of_the_other_voice(
     assert leak_before > 0.2, leak_before
     assert leak_after <= 0.02, leak_after
     assert recall_after >= 0.8, recall_after
-    assert fixed.decision["negatives"] == 2 and fixed.decision["negative_margin"] == 0.10
-    assert fixed.decision["vetoed_ms"] > 5000
+    assert fixed.decision.negatives.count == 2 and fixed.decision.negatives.margin == 0.10
+    assert fixed.decision.negatives.vetoed_ms > 5000
+    stored = fixed.decision.to_dict()
+    assert (stored["negatives"], stored["negative_margin"], stored["vetoed_ms"]) == (2, 0.10, fixed.decision.negatives.vetoed_ms)

@@ -1,5 +1,15 @@
 from selective_speaker.speech.types import Span
-from selective_speaker.speech.windows import merge_spans, overlap_ms, plan_windows, total_ms
+from selective_speaker.speech.windows import (
+    intersect_intervals,
+    intervals_ms,
+    merge_intervals,
+    merge_spans,
+    overlap_ms,
+    plan_windows,
+    subtract_intervals,
+    subtract_spans,
+    total_ms,
+)
 
 
 def test_it_plans_overlapping_windows_ending_at_the_span_end():
@@ -27,3 +37,30 @@ def test_it_measures_overlap_and_union():
     assert overlap_ms(Span(0, 1000), Span(500, 2000)) == 500
     assert overlap_ms(Span(0, 1000), Span(1000, 2000)) == 0
     assert total_ms([Span(0, 1000), Span(500, 1500)]) == 1500
+
+
+# --- (start_ms, end_ms) intervals -------------------------------------------------------------
+
+
+def test_it_merges_overlapping_and_touching_intervals():
+    assert merge_intervals([(500, 700), (0, 100), (50, 200), (200, 300), (900, 900)]) == [(0, 300), (500, 700)]
+
+
+def test_it_intersects_and_subtracts_intervals():
+    a = [(0, 1000), (2000, 3000)]
+    b = [(500, 2500)]
+    assert intersect_intervals(a, b) == [(500, 1000), (2000, 2500)]
+    assert subtract_intervals(a, b) == [(0, 500), (2500, 3000)]
+    assert subtract_intervals(b, a) == [(1000, 2000)]
+    assert intervals_ms(a) == 2000
+
+
+def test_it_merges_intervals_across_small_gaps_only():
+    assert merge_intervals([(1000, 2000), (0, 500), (2300, 2600)], max_gap_ms=300) == [(0, 500), (1000, 2600)]
+
+
+def test_it_subtracts_from_each_span_in_order_without_merging_them():
+    # as the anchored strategy needs it: owner turns minus the other voices' turns
+    spans = [Span(0, 1000), Span(1000, 3000)]
+    assert subtract_spans(spans, [Span(500, 1500)]) == [Span(0, 500), Span(1500, 3000)]
+    assert subtract_spans(spans, []) == spans

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tests.admin_pages import count_queries
-from tests.factories import ChunkFactory, SegmentFactory, UserFactory
+from tests.factories import ChunkFactory, UserFactory, UtteranceFactory
 
-SEGMENTS = reverse("admin:utterances_segment_changelist")
+SEGMENTS = reverse("admin:utterances_utterance_changelist")
 
 
 def listed(response) -> set[int]:
@@ -13,7 +13,7 @@ def listed(response) -> set[int]:
 
 
 def test_it_lists_segments_with_a_link_to_their_chunk(admin_client):
-    segment = SegmentFactory(text="word " * 40, confidence=0.87, owner_similarity=0.73, uncertain=True)
+    segment = UtteranceFactory(text="word " * 40, confidence=0.87, owner_similarity=0.73, uncertain=True)
     response = admin_client.get(SEGMENTS)
     assert response.status_code == 200
     assert listed(response) == {segment.pk}
@@ -25,15 +25,15 @@ def test_it_lists_segments_with_a_link_to_their_chunk(admin_client):
 
 
 def test_it_lists_segments_without_a_query_per_row(admin_client):
-    SegmentFactory()
+    UtteranceFactory()
     few = count_queries(admin_client, SEGMENTS)
-    SegmentFactory.create_batch(5)  # each with its own chunk and user
+    UtteranceFactory.create_batch(5)  # each with its own chunk and user
     assert count_queries(admin_client, SEGMENTS) == few
 
 
 def test_it_searches_segments_by_text_and_user(admin_client):
-    noon = SegmentFactory(text="see you at noon")
-    bob = SegmentFactory(chunk=ChunkFactory(user=UserFactory(username="bob")), text="hello")
+    noon = UtteranceFactory(text="see you at noon")
+    bob = UtteranceFactory(chunk=ChunkFactory(user=UserFactory(username="bob")), text="hello")
     for term, expected in [("noon", {noon.pk}), ("bob", {bob.pk}), ("HELLO", {bob.pk})]:
         response = admin_client.get(SEGMENTS, {"q": term})
         assert response.status_code == 200
@@ -41,8 +41,8 @@ def test_it_searches_segments_by_text_and_user(admin_client):
 
 
 def test_it_filters_segments(admin_client):
-    sure = SegmentFactory(chunk=ChunkFactory(device_id="watch-2"))
-    unsure = SegmentFactory(uncertain=True)
+    sure = UtteranceFactory(chunk=ChunkFactory(device_id="watch-2"))
+    unsure = UtteranceFactory(uncertain=True)
     day = unsure.start_ts
     for params, expected in [
         ({"uncertain__exact": "1"}, {unsure.pk}),
@@ -57,12 +57,12 @@ def test_it_filters_segments(admin_client):
 
 
 def test_it_shows_a_segment_read_only(admin_client):
-    segment = SegmentFactory(words=[{"start_ms": 0, "end_ms": 250, "text": "hello", "probability": 0.9}])
-    response = admin_client.get(reverse("admin:utterances_segment_change", args=[segment.pk]))
+    segment = UtteranceFactory(words=[{"start_ms": 0, "end_ms": 250, "text": "hello", "probability": 0.9}])
+    response = admin_client.get(reverse("admin:utterances_utterance_change", args=[segment.pk]))
     assert response.status_code == 200
     assert "&quot;text&quot;: &quot;hello&quot;" in response.content.decode()
     assert not response.context["has_change_permission"]
-    assert admin_client.get(reverse("admin:utterances_segment_add")).status_code == 403
+    assert admin_client.get(reverse("admin:utterances_utterance_add")).status_code == 403
 
 
 def test_it_sends_non_staff_to_the_login_page(client, user):
@@ -74,7 +74,7 @@ def test_it_sends_non_staff_to_the_login_page(client, user):
 
 def test_it_deletes_segments_through_the_service(admin_client):
     chunk = ChunkFactory(segments_count=2)
-    first, second = SegmentFactory(chunk=chunk, start_ms=0), SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3000)
+    first, second = UtteranceFactory(chunk=chunk, start_ms=0), UtteranceFactory(chunk=chunk, start_ms=2000, end_ms=3000)
 
     response = admin_client.post(
         SEGMENTS, {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"}

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import T0, ChunkFactory, LocationFactory, SegmentFactory
+from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
 
 URL = "/api/v1/utterances/"
 
@@ -22,7 +22,7 @@ def test_it_returns_bubbles(api, user):
         gps_lon=2.3522,
         location=LocationFactory(address="Paris, France"),
     )
-    segment = SegmentFactory(chunk=chunk, start_ms=2000, end_ms=3500, text="see you at noon", confidence=0.87)
+    segment = UtteranceFactory(chunk=chunk, start_ms=2000, end_ms=3500, text="see you at noon", confidence=0.87)
     body = api.get(URL).json()
     assert body["results"] == [
         {
@@ -43,15 +43,15 @@ def test_it_returns_bubbles(api, user):
 
 
 def test_it_has_no_place_without_a_position(api, user):
-    SegmentFactory(chunk=ChunkFactory(user=user))
+    UtteranceFactory(chunk=ChunkFactory(user=user))
     bubble = api.get(URL).json()["results"][0]
     assert (bubble["address"], bubble["gps_lat"], bubble["gps_lon"]) == (None, None, None)
 
 
 def test_it_pages_with_a_cursor_through_equal_times(api, user):
     chunk = ChunkFactory(user=user)
-    segments = [SegmentFactory(chunk=chunk, start_ms=0) for _ in range(3)]  # same start_ts
-    segments += [SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(-m))) for m in range(1, 5)]
+    segments = [UtteranceFactory(chunk=chunk, start_ms=0) for _ in range(3)]  # same start_ts
+    segments += [UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(-m))) for m in range(1, 5)]
     expected = [s.id for s in sorted(segments, key=lambda s: (s.start_ts, s.id), reverse=True)]
     seen, url = [], URL + "?page_size=2"
     while url:
@@ -65,14 +65,14 @@ def test_it_pages_with_a_cursor_through_equal_times(api, user):
 def test_it_caps_the_page_size(api, user, settings):
     settings.API_MAX_PAGE_SIZE = 3
     for m in range(5):
-        SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(m)))
+        UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(m)))
     assert len(api.get(URL, {"page_size": 100}).json()["results"]) == 3
 
 
 def test_it_filters(api, user):
-    SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(0)), text="coffee at nine")
-    watch = SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(60), device_id="watch"), text="Lunch plans")
-    late = SegmentFactory(chunk=ChunkFactory(user=user, start_ts=at(120)), text="more coffee")
+    UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0)), text="coffee at nine")
+    watch = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(60), device_id="watch"), text="Lunch plans")
+    late = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(120)), text="more coffee")
 
     def ids(**params):
         response = api.get(URL, params)
@@ -104,8 +104,8 @@ def test_it_refuses_malformed_filters(api, params, field):
 
 
 def test_it_shows_only_the_users_own_utterances(api, other_api, user, other_user):
-    mine = SegmentFactory(chunk=ChunkFactory(user=user))
-    theirs = SegmentFactory(chunk=ChunkFactory(user=other_user))
+    mine = UtteranceFactory(chunk=ChunkFactory(user=user))
+    theirs = UtteranceFactory(chunk=ChunkFactory(user=other_user))
     assert [b["id"] for b in api.get(URL).json()["results"]] == [mine.id]
     assert [b["id"] for b in other_api.get(URL).json()["results"]] == [theirs.id]
 
@@ -124,7 +124,7 @@ def test_it_accepts_session_authentication(db, client, user):
 
 
 def test_it_deletes_an_utterance_at_once(api, user):
-    kept, deleted = SegmentFactory(chunk__user=user), SegmentFactory(chunk__user=user)
+    kept, deleted = UtteranceFactory(chunk__user=user), UtteranceFactory(chunk__user=user)
 
     assert api.delete(f"/api/v1/utterances/{deleted.id}/").status_code == 204
 
@@ -134,7 +134,7 @@ def test_it_deletes_an_utterance_at_once(api, user):
 
 
 def test_it_does_not_delete_another_users_utterance(api, other_user):
-    theirs = SegmentFactory(chunk__user=other_user)
+    theirs = UtteranceFactory(chunk__user=other_user)
 
     assert api.delete(f"/api/v1/utterances/{theirs.id}/").status_code == 404
     assert api.delete("/api/v1/utterances/999999/").status_code == 404

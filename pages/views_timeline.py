@@ -1,0 +1,222 @@
+"""/timeline/: the owner's utterances, one local day at a time, or searched across all days.
+
+Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter, no COUNT query, so
+a search over a million utterances costs one LIMIT query per page. A day shows at most
+`DayPage.page_size` utterances per page, oldest first, with "earlier"/"later" links beyond that;
+search results come newest first, `SearchPage.page_size` per page, with "older"/"newer" links.
+
+Above a day's utterances, the day strip shows at a glance when the owner spoke (one aggregate
+query). Each bubble can play its own stretch of the recording while the raw audio is kept, and
+can be deleted — alone, or with the whole recording (chunk) it came from. The delete forms are
+plain POST forms; static/js/timeline.js adds a confirmation and removes the utterances in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+
+from chunks.selectors import CHUNK_PENDING_STATUSES, chunk_device_ids, chunk_get, chunk_in_progress
+from chunks.services import chunk_delete
+from enrollment.selectors import enrollment_list, enrollment_ready_exists
+from pages.forms import TimelineFilterForm, TimelineFilters
+from pages.navigation import back_url, wants_json
+from pages.utterance_groups import day_strip, spoken_duration, utterances_by_day, utterances_by_hour
+from review.selectors import voice_checks_pending
+from selective_speaker.audio_files import StorageUnavailable
+from selective_speaker.http_range import stored_clip_response
+from utterances.models import Utterance
+from utterances.selectors import utterance_get, utterance_hourly_activity, utterance_nearest, utterance_timeline
+from utterances.services import utterance_delete
+
+log = logging.getLogger(__name__)
+
+
+
+class TimelinePage(CursorPagination):
+    def utterances(self, queryset, request: HttpRequest) -> list[Utterance]:
+        try:
+            page = self.paginate_queryset(queryset, Request(request))
+        except (NotFound, ValidationError) as error:  # a cursor that was not ours
+            raise Http404("Invalid page cursor.") from error
+        # links relative to this page, right behind any proxy (DRF makes them absolute)
+        self.base_url = request.get_full_path()
+        return page
+
+
+class DayPage(TimelinePage):
+    ordering = ("start_ts", "id")
+    page_size = 500
+
+
+class SearchPage(TimelinePage):
+    ordering = ("-start_ts", "-id")
+    page_size = 50
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest) -> HttpResponse:
+    device_ids = chunk_device_ids(user=request.user)
+    form = TimelineFilterForm(request.GET, device_ids=device_ids, today=timezone.localdate())
+    filters = form.filters()
+    page = SearchPage() if filters.q else DayPage()
+    utterances = page.utterances(_timeline_utterances(request.user, filters), request)
+    enrollment_ready = enrollment_ready_exists(user=request.user)
+    context = {
+        "form": form,
+        "filters": filters,
+        "groups": utterances_by_day(utterances) if filters.q else utterances_by_hour(utterances),
+        "utterance_count": len(utterances),
+        "previous_url": page.get_previous_link(),
+        "next_url": page.get_next_link(),
+        "has_chunks": bool(device_ids),
+        "enrollment_ready": enrollment_ready,
+        "latest_enrollment": None if enrollment_ready else enrollment_list(user=request.user).first(),
+        "back_url": request.get_full_path(),
+        **_processing_panel_context(request.user),
+    }
+    if not filters.q:
+        context.update(_day_strip_context(request.user, filters))
+        context["voice_checks"] = list(
+            voice_checks_pending(user=request.user, since=filters.since, until=filters.until)[
+                : settings.TIMELINE_VOICE_CHECKS_MAX
+            ]
+        )
+        if not utterances and device_ids:
+            context.update(_nearest_days_context(request.user, filters))
+    return render(request, "pages/timeline/timeline.html", context)
+
+
+@login_required
+@require_GET
+def processing_panel(request: HttpRequest) -> HttpResponse:
+    """The processing panel alone, for static/js/timeline.js to refresh in place."""
+    return render(request, "pages/timeline/processing_panel.html", _processing_panel_context(request.user))
+
+
+def _day_strip_context(user, filters: TimelineFilters) -> dict:
+    activity = utterance_hourly_activity(
+        user=user, since=filters.since, until=filters.until, device_id=filters.device_id
+    )
+    spoken_ms = sum(ms for ms, _ in activity.values())
+    return {
+        "strip": day_strip(activity),
+        "strip_spoken": spoken_duration(spoken_ms) if activity else "",
+        "strip_count": sum(count for _, count in activity.values()),
+    }
+
+
+def _nearest_days_context(user, filters: TimelineFilters) -> dict:
+    before, after = utterance_nearest(
+        user=user, before=filters.since, after=filters.until, device_id=filters.device_id
+    )
+    return {
+        "nearest_before": timezone.localdate(before) if before else None,
+        "nearest_after": timezone.localdate(after) if after else None,
+    }
+
+
+def _timeline_utterances(user, filters: TimelineFilters):
+    if filters.q:
+        return utterance_timeline(user=user, device_id=filters.device_id, q=filters.q)
+    return utterance_timeline(user=user, since=filters.since, until=filters.until, device_id=filters.device_id)
+
+
+def _processing_panel_context(user) -> dict:
+    since = timezone.now() - timedelta(days=settings.TIMELINE_PANEL_UNSUCCESSFUL_DAYS)
+    chunks = list(chunk_in_progress(user=user, unsuccessful_since=since)[: settings.TIMELINE_PANEL_MAX_CHUNKS + 1])
+    return {
+        "processing_chunks": chunks[:settings.TIMELINE_PANEL_MAX_CHUNKS],
+        "processing_more": len(chunks) > settings.TIMELINE_PANEL_MAX_CHUNKS,
+        "processing_active": any(chunk.status in CHUNK_PENDING_STATUSES for chunk in chunks),
+        "pending_statuses": CHUNK_PENDING_STATUSES,
+    }
+
+
+# --- one utterance: its audio, deleting it or its whole recording --------------------------
+
+AUDIO_GONE_MESSAGE = (
+    "The recording of this utterance is no longer kept (recordings are deleted after "
+    "processing or after a while, as the server is set up to do). The words stay on your timeline."
+)
+
+
+@login_required
+@require_safe
+def utterance_audio(request: HttpRequest, utterance_id: int) -> HttpResponse:
+    """The utterance's own stretch of its recording as a WAV file, with Range support so that
+    players can seek. 404 for anyone else's utterance; 410 once the recording is deleted."""
+    utterance = utterance_get(user=request.user, utterance_id=utterance_id)
+    if utterance is None:
+        raise Http404("No such utterance.")
+    chunk = utterance.chunk
+    return stored_clip_response(
+        request,
+        chunk.audio,
+        start_ms=utterance.start_ms,
+        end_ms=utterance.end_ms,
+        max_duration_ms=max(chunk.duration_ms, settings.MAX_CHUNK_SECONDS * 1000) + 1000,
+        filename=f"utterance-{utterance.id}.wav",
+        log_as=f"utterance {utterance.id} (chunk {chunk.id})",
+        gone_message=AUDIO_GONE_MESSAGE,
+    )
+
+
+@login_required
+@require_POST
+def utterance_delete_view(request: HttpRequest, utterance_id: int) -> HttpResponse:
+    utterance = utterance_get(user=request.user, utterance_id=utterance_id)
+    if utterance is None:
+        raise Http404("No such utterance.")
+    utterance_delete(utterance=utterance)
+    said = Truncator(utterance.text).words(8)
+    if wants_json(request):
+        return JsonResponse({"deleted": {"segments": [utterance_id]}, "message": f"Deleted “{said}”."})
+    messages.success(request, f"Deleted “{said}”.")
+    return redirect(back_url(request))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def chunk_delete_view(request: HttpRequest, chunk_id: int) -> HttpResponse:
+    """GET: what deleting the recording removes, and the button (no JavaScript needed).
+    POST: delete the recording, its audio and every utterance taken from it."""
+    chunk = chunk_get(user=request.user, chunk_id=chunk_id)
+    if chunk is None:
+        raise Http404("No such recording.")
+    if request.method != "POST":
+        return render(request, "pages/timeline/chunk_delete.html", {"chunk": chunk, "back_url": back_url(request)})
+    count = chunk.segments_count
+    when = date_format(timezone.localtime(chunk.start_ts), "H:i \\o\\n j M Y")
+    try:
+        chunk_delete(chunk=chunk)
+    except StorageUnavailable:
+        log.exception("chunk %s: deleting it failed", chunk.id)
+        problem = "The recording could not be deleted right now (file storage unavailable). Try again in a moment."
+        if wants_json(request):
+            return JsonResponse({"error": problem}, status=503)
+        messages.error(request, problem)
+        return redirect(back_url(request))
+    done = f"Deleted the recording from {chunk.device_id} at {when}"
+    done += f" and its {count} utterance{'' if count == 1 else 's'}." if count else "."
+    if wants_json(request):
+        return JsonResponse({"deleted": {"chunk": chunk_id}, "message": done})
+    messages.success(request, done)
+    return redirect(back_url(request))
+
+

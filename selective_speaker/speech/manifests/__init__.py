@@ -1,4 +1,0 @@
-"""Evaluation manifests (JSON) for `python -m selective_speaker.speech eval NAME`.
-
-`build_shared` writes the ones over ../shared/data; the others are written by hand.
-"""

@@ -1,0 +1,148 @@
+"""/account/: enrollments, API token (shown once), download and erase all data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from chunks.models import Chunk
+from enrollment.models import Enrollment
+from tests.factories import ChunkFactory, EnrollmentFactory, UtteranceFactory
+from utterances.models import Utterance
+
+URL = "/account/"
+
+
+@pytest.fixture
+def owner_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("url", [URL, URL + "export.json", URL + "erase/"])
+def test_it_needs_a_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == f"/accounts/login/?next={url}"
+
+
+@pytest.mark.parametrize("url", [URL + "token/", URL + "token/revoke/", URL + "erase/"])
+def test_its_forms_need_csrf(user, url):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    Token.objects.create(user=user)
+    UtteranceFactory(chunk=ChunkFactory(user=user))
+    assert client.post(url, {"confirm": user.username}).status_code == 403
+    assert Token.objects.filter(user=user).count() == 1 and Utterance.objects.filter(user=user).count() == 1
+
+
+def test_it_shows_the_account_with_enrollments_and_devices(owner_client, user, other_user):
+    old = EnrollmentFactory(user=user)
+    new = EnrollmentFactory(user=user)
+    EnrollmentFactory(user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error="more than one voice: 30% …", error_code="several_voices")
+    EnrollmentFactory(user=other_user)
+    ChunkFactory(user=user, device_id="pendant-1")
+    ChunkFactory(user=other_user, device_id="their-phone")
+    response = owner_client.get(URL)
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+    content = response.content.decode()
+    assert f"<h2 id=\"who-title\">{user.username}</h2>" in content
+    assert [e.id for e in response.context["enrollments"]][1:] == [new.id, old.id]
+    assert content.count("status-badge--active") == 1  # the newest ready one
+    assert "More than one voice" in content
+    assert "pendant-1" in content and "their-phone" not in content
+    assert "You have no token yet." in content
+    assert 'href="/account/export.json"' in content and 'href="/account/erase/"' in content
+
+
+def test_it_shows_a_new_token_once(owner_client, user):
+    response = owner_client.post(URL + "token/")
+    token = Token.objects.get(user=user)
+    assert response.status_code == 200
+    assert f'value="{token.key}"' in response.content.decode()
+    assert response["Cache-Control"].startswith("max-age=0")
+    again = owner_client.get(URL).content.decode()
+    assert token.key not in again
+    assert "You have a token, created" in again
+
+
+def test_a_new_token_replaces_the_old_one(owner_client, user):
+    old = Token.objects.create(user=user)
+    content = owner_client.post(URL + "token/").content.decode()
+    new = Token.objects.get(user=user)
+    assert new.key != old.key and new.key in content and old.key not in content
+    assert "the old one no longer works" in content
+
+
+def test_it_revokes_the_token(owner_client, user, other_user):
+    Token.objects.create(user=user)
+    Token.objects.create(user=other_user)
+    response = owner_client.post(URL + "token/revoke/", follow=True)
+    assert response.redirect_chain == [(URL, 302)]
+    assert not Token.objects.filter(user=user).exists()
+    assert Token.objects.filter(user=other_user).exists()
+    assert "Your API token is revoked" in response.content.decode()
+
+
+def test_it_downloads_the_owners_data_only(owner_client, user, other_user):
+    UtteranceFactory(chunk=ChunkFactory(user=user), text="mine to keep")
+    UtteranceFactory(chunk=ChunkFactory(user=other_user), text="not mine")
+    response = owner_client.get(URL + "export.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith(f'attachment; filename="selective-speaker-{user.username}-')
+    assert response["Cache-Control"] == "private, no-store"
+    data = json.loads(b"".join(response.streaming_content))
+    assert data["user"]["username"] == user.username
+    assert [s["text"] for s in data["segments"]] == ["mine to keep"]
+
+
+def test_erasing_asks_for_the_username(owner_client, user):
+    UtteranceFactory(chunk=ChunkFactory(user=user))
+    page = owner_client.get(URL + "erase/").content.decode()
+    assert "Type your username, <strong>" in page
+    response = owner_client.post(URL + "erase/", {"confirm": "not-my-name"})
+    assert response.status_code == 200
+    assert "That is not your username" in response.content.decode()
+    assert Utterance.objects.filter(user=user).count() == 1
+
+
+def test_it_erases_everything_and_says_what(owner_client, user, other_user):
+    EnrollmentFactory(user=user)
+    chunk = ChunkFactory(user=user)
+    UtteranceFactory(chunk=chunk)
+    UtteranceFactory(chunk=chunk, start_ms=2000, end_ms=3000)
+    UtteranceFactory(chunk=ChunkFactory(user=other_user))
+    Token.objects.create(user=user)
+    response = owner_client.post(URL + "erase/", {"confirm": f" {user.username} "})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Your data is erased" in content
+    erased = dict(response.context["erased"])
+    assert erased["utterances"] == 2 and erased["recordings"] == 1 and erased["voice enrollments"] == 1
+    assert erased["audio files"] == 2
+    assert "<th scope=\"row\">Utterances</th><td>2</td>" in content
+    assert not Chunk.objects.filter(user=user).exists() and not Enrollment.objects.filter(user=user).exists()
+    assert Utterance.objects.filter(user=other_user).count() == 1
+    assert Token.objects.filter(user=user).exists()  # the account stays
+
+
+def test_erasing_reports_a_storage_outage(owner_client, user, monkeypatch):
+    from selective_speaker.audio_files import StorageUnavailable
+
+    def fail(*, user):
+        raise StorageUnavailable("down")
+
+    monkeypatch.setattr("pages.views_account.account_erase", fail)
+    response = owner_client.post(URL + "erase/", {"confirm": user.username})
+    assert response.status_code == 503
+    assert "press the button again" in response.content.decode()
+
+
+def test_the_header_links_the_account_and_voice_pages(owner_client):
+    content = owner_client.get(URL).content.decode()
+    assert '<a href="/account/" aria-current="page">Account</a>' in content
+    assert '<a href="/enroll/">Your voice</a>' in content
