@@ -96,6 +96,7 @@ if DATABASE_URL:
         )
     }
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # `migrate` on a fresh checkout must find its folder
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
