@@ -56,6 +56,7 @@ def _enrollment_row(e: Enrollment) -> dict:
         "duration_ms": e.duration_ms,
         "audio_retained": bool(e.audio),
         "voiceprint": e.voiceprint_array().tolist() if e.voiceprint is not None else None,
+        "voiceprint_narrow": e.voiceprint_narrow_array().tolist() if e.voiceprint_narrow is not None else None,
         "created_at": e.created_at,
         "processed_at": e.processed_at,
     }

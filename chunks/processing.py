@@ -57,6 +57,8 @@ def chunk_process(*, chunk_id: int) -> Chunk | None:
         config = speech_config()
         audio = read_stored_audio(chunk.audio, max_duration_ms=config.max_duration_ms)
         extra = {"negatives": active.negatives} if len(active.negatives) else {}
+        if active.vector_narrow is not None:
+            extra["voiceprint_narrow"] = active.vector_narrow
         answers = decision_review_answers(chunk=chunk)
         if answers != ([], []):
             extra["answers"] = answers

@@ -49,7 +49,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("voiceprint")
+        return super().get_queryset(request).defer("voiceprint", "voiceprint_narrow")
 
     def has_add_permission(self, request):
         return False  # enrollments arrive through the upload API

@@ -40,6 +40,8 @@ class Enrollment(models.Model):
     edit_distance = models.PositiveIntegerField(null=True, blank=True)
     voiceprint = models.BinaryField(null=True, blank=True)  # float32 little-endian
     voiceprint_dim = models.PositiveSmallIntegerField(null=True, blank=True)
+    # the same voice through the telephone band: narrow-band chunks are judged against it
+    voiceprint_narrow = models.BinaryField(null=True, blank=True)
     speech_ms = models.PositiveIntegerField(null=True, blank=True)
     window_count = models.PositiveIntegerField(null=True, blank=True)
     consistency = models.FloatField(null=True, blank=True)
@@ -71,6 +73,12 @@ class Enrollment(models.Model):
         if self.voiceprint is None:
             raise ValueError(f"enrollment {self.pk} has no voiceprint (status {self.status})")
         return np.frombuffer(bytes(self.voiceprint), dtype=VOICEPRINT_DTYPE).astype(np.float32)
+
+    def voiceprint_narrow_array(self) -> np.ndarray | None:
+        """The telephone-band voiceprint, None for enrollments made before it existed."""
+        if self.voiceprint_narrow is None:
+            return None
+        return np.frombuffer(bytes(self.voiceprint_narrow), dtype=VOICEPRINT_DTYPE).astype(np.float32)
 
     @staticmethod
     def voiceprint_bytes(vector: np.ndarray) -> bytes:

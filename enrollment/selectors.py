@@ -24,6 +24,9 @@ class ActiveVoiceprint:
     owner_samples: int = 0
     samples_share: float = 0.0
     device_id: str = ""  # the device its enrollments were recorded with ("" = any device)
+    # the same through the telephone band (narrow-band chunks are judged against it); None when
+    # one of its enrollments predates band matching
+    vector_narrow: np.ndarray | None = None
 
     @property
     def newest(self) -> Enrollment:
@@ -97,29 +100,37 @@ def enrollment_active_voiceprint(*, user, device_id: str | None = None) -> Activ
     dim = newest.voiceprint_dim or 0
     negatives_array = np.stack(negatives) if negatives else np.zeros((0, dim), dtype=np.float32)
     share = settings.VOICEPRINT_SAMPLES_MAX_SHARE
+    narrows = [e.voiceprint_narrow_array() for e in used]
     if len(used) == 1 and not (samples and share > 0):
         return ActiveVoiceprint(
-            vector=newest.voiceprint_array(), enrollments=used, negatives=negatives_array, device_id=newest.device_id
+            vector=newest.voiceprint_array(),
+            enrollments=used,
+            negatives=negatives_array,
+            device_id=newest.device_id,
+            vector_narrow=narrows[0],
         )
-    from selective_speaker.speech.voiceprint import combine_voiceprints
+    from selective_speaker.speech.voiceprint import voiceprint_with_samples
 
-    vectors = [e.voiceprint_array() for e in used]
-    weights = [float(e.speech_ms or 1) for e in used]
-    samples_share = 0.0
-    if samples and share > 0:
-        enrolled = sum(weights)
-        heard = float(sum(max(s.duration_ms, 1) for s in samples))
-        given = min(heard, enrolled * share / (1 - share))
-        vectors += [s.embedding_array() for s in samples]
-        weights += [given * max(s.duration_ms, 1) / heard for s in samples]
-        samples_share = given / (enrolled + given)
+    def with_samples(vectors: list[np.ndarray]) -> tuple[np.ndarray, float]:
+        # the same rule for both bands (the rule speechlab's answered-cards simulation measured)
+        return voiceprint_with_samples(
+            vectors,
+            [float(e.speech_ms or 1) for e in used],
+            [s.embedding_array() for s in samples],
+            [s.duration_ms for s in samples],
+            max_share=share,
+        )
+
+    vector, samples_share = with_samples([e.voiceprint_array() for e in used])
+    vector_narrow = None if any(n is None for n in narrows) else with_samples(narrows)[0]
     return ActiveVoiceprint(
-        vector=combine_voiceprints(vectors, weights),
+        vector=vector,
         enrollments=used,
         negatives=negatives_array,
         owner_samples=len(samples) if samples_share else 0,
         samples_share=round(samples_share, 4),
         device_id=newest.device_id,
+        vector_narrow=vector_narrow,
     )
 
 

@@ -115,6 +115,9 @@ def enrollment_process(*, enrollment: Enrollment) -> Enrollment | None:
         "error_code": "",
         "voiceprint": Enrollment.voiceprint_bytes(result.voiceprint),
         "voiceprint_dim": int(result.voiceprint.size),
+        "voiceprint_narrow": (
+            None if result.voiceprint_narrow is None else Enrollment.voiceprint_bytes(result.voiceprint_narrow)
+        ),
         "speech_ms": result.speech_ms,
         "window_count": result.window_count,
         "consistency": json_safe(result.consistency),

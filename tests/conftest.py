@@ -139,9 +139,17 @@ class FakeEngine:
         return self.enroll_result
 
     def process_chunk(
-        self, audio: np.ndarray, *, voiceprint: np.ndarray, enrollment_audio=None, negatives=None, answers=((), ())
+        self,
+        audio: np.ndarray,
+        *,
+        voiceprint: np.ndarray,
+        enrollment_audio=None,
+        negatives=None,
+        answers=((), ()),
+        voiceprint_narrow=None,
     ) -> ChunkResult:
         call = {"samples": audio.size, "voiceprint": voiceprint, "negatives": negatives, "answers": answers}
+        call["voiceprint_narrow"] = voiceprint_narrow
         self.calls.append(("process_chunk", call))
         if self.error is not None:
             raise self.error

@@ -74,6 +74,25 @@ class EngineConfig:
     # score at most +0.11 (95th pct +0.09). At 0.05 that mistake halved owner recall; at 0.10
     # it changed nothing, so one wrong click cannot silence the owner.
     negative_margin: float = 0.10
+    # Band matching (speech/band.py; used only when the caller passes a narrow-band voiceprint):
+    # a chunk whose energy above the telephone band (4–7.6 kHz) is more than this many dB below
+    # the energy in it (300–3400 Hz) is scored against the enrollment's telephone-band voiceprint.
+    # None: off. Measured on the realistic suite's audio: telephone, AMR and phone-chain chunks
+    # lie at -53 to -67 dB, every other chunk (clean, far field, noise, Opus 6–12 kbit/s,
+    # muffled microphone) at -29 dB or above; on the shared suites one VoxCeleb recording (a
+    # band-limited source, not a phone line) lies at -42 dB, the others at -37 dB or above.
+    # -48 lies between the two: only audio that went through a telephone band is band-matched.
+    narrowband_max_ratio_db: float | None = -48.0
+    # accept_threshold for a band-matched (narrow) chunk: in the telephone band every voice
+    # sounds more alike. Measured (eval realistic, narrow chunks scored against the narrow-band
+    # voiceprint): owners' region scores 0.64–0.80 (medians 0.69–0.77), bystanders' up to 0.65
+    # (95th pct; the closest voice of the similar_voices group), up from ≤ 0.59 wide-band.
+    narrowband_accept_threshold: float = 0.67
+    # vad_threshold for a band-matched (narrow) chunk: Silero misses telephone-band speech.
+    # Owner speech the VAD found on the suite's six narrow channel cases, at 0.5 / 0.35 / 0.25:
+    # worst 59 % / 92 % / 92 %, the speech found never more than 1 s above the truth; wide-band
+    # chunks (noise group) gain at most 2 points below 0.5, so they keep vad_threshold.
+    narrowband_vad_threshold: float = 0.35
     embed_window_ms: int = 1500
     embed_hop_ms: int = 750
 
@@ -174,10 +193,13 @@ class EngineConfig:
             )
         if self.uncertain_policy not in UNCERTAIN_POLICIES:
             problems.append(f"uncertain_policy must be one of {UNCERTAIN_POLICIES}")
-        if not -1.0 <= self.accept_threshold <= 1.0:
-            problems.append("accept_threshold must lie in [-1, 1]")
+        for name in ("accept_threshold", "narrowband_accept_threshold"):
+            if not -1.0 <= getattr(self, name) <= 1.0:
+                problems.append(f"{name} must lie in [-1, 1]")
         if self.uncertain_margin < 0:
             problems.append("uncertain_margin must not be negative")
+        if not 0.0 < self.narrowband_vad_threshold < 1.0:
+            problems.append("narrowband_vad_threshold must lie in (0, 1)")
         if self.negative_margin < 0:
             problems.append("negative_margin must not be negative")
         if not 0.5 <= self.enroll_dominance <= 1.0:

@@ -21,6 +21,7 @@ Which keys are present depends on how far the chunk got:
   rms_dbfs (null for digital silence);
 * anchored strategy, once diarized: diarization_model, enroll_ms, pad_ms, enroll_dominance,
   labels, dominance, owner_label (null when no label dominates the enrollment window);
+* when a narrow-band voiceprint was passed (band matching): band ("narrow" or "wide");
 * once speech was measured: speech_ms;
 * voiceprint strategy, once attributed: windows, then (with negatives) negatives,
   negative_margin, vetoed_ms, then clusters (null when the windows were not clustered);
@@ -51,7 +52,7 @@ COMMON_KEYS = (
 ANCHOR_KEYS = ("diarization_model", "enroll_ms", "pad_ms", "enroll_dominance", "labels", "dominance", "owner_label")
 NEGATIVES_KEYS = ("negatives", "negative_margin", "vetoed_ms")
 # Keys whose absence means "not reached"; written only when not None.
-OPTIONAL_KEYS = ("speech_ms", "windows", "owner_ms", "uncertain_ms", "answered_owner_ms", "answered_other_ms")
+OPTIONAL_KEYS = ("band", "speech_ms", "windows", "owner_ms", "uncertain_ms", "answered_owner_ms", "answered_other_ms")
 KNOWN_KEYS = frozenset(COMMON_KEYS + ANCHOR_KEYS + NEGATIVES_KEYS + OPTIONAL_KEYS + ("clusters",))
 
 
@@ -131,6 +132,7 @@ class DecisionRecord:
     regions: list[RegionDecision] = field(default_factory=list)
     rms_dbfs: float | None = None  # loudness of the chunk; None for digital silence
     anchor: AnchorDecision | None = None  # anchored strategy only
+    band: str | None = None  # "narrow"/"wide" when a narrow-band voiceprint was given (band.py)
     speech_ms: int | None = None  # speech found (VAD, or diarized turns when anchored)
     windows: int | None = None  # voiceprint: embedding windows scored
     negatives: NegativesDecision | None = None  # voiceprint, only when negatives were passed
@@ -167,6 +169,8 @@ class DecisionRecord:
                 dominance=a.dominance,
                 owner_label=a.owner_label,
             )
+        if self.band is not None:
+            data["band"] = self.band
         if self.speech_ms is not None:
             data["speech_ms"] = self.speech_ms
         if self.windows is not None:
@@ -207,6 +211,7 @@ class DecisionRecord:
             regions=[RegionDecision.from_dict(r) for r in data.get("regions") or [] if isinstance(r, dict)],
             rms_dbfs=data.get("rms_dbfs"),
             anchor=anchor,
+            band=data.get("band"),
             speech_ms=data.get("speech_ms"),
             windows=data.get("windows"),
             negatives=negatives,

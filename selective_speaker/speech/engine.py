@@ -6,7 +6,6 @@ One `Engine` per config per process (`Engine.shared`); models load on first use 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -25,10 +24,11 @@ from .attribution import (
     refine_boundaries,
 )
 from .audio import rms_dbfs
+from .band import chunk_voiceprint, narrow_voiceprint
 from .config import EngineConfig
 from .decision import AnchorDecision, DecisionRecord, NegativesDecision, RegionDecision
 from .embedding import SpeakerEmbedder
-from .segments import build_segments, join_words
+from .segments import build_segments, join_words, word_edit_distance
 from .types import (
     ChunkResult,
     ChunkStatus,
@@ -159,6 +159,8 @@ class Engine:
                 "record again in a quiet place",
                 code=RejectionCode.INCONSISTENT_VOICE,
             )
+        with timer.stage("embed"):
+            voiceprint_narrow = narrow_voiceprint(audio, spans, self.embedder, config)
         with timer.stage("asr"):
             words = [w for w, _ in transcribe_stretches(self.asr, audio, spans, config.asr_pack_gap_ms)]
         transcript = join_words(words)
@@ -173,6 +175,7 @@ class Engine:
             model_id=self.embedder.model_id,
             duration_ms=duration_ms,
             timings=timer.timings,
+            voiceprint_narrow=voiceprint_narrow,
         )
 
     # --- chunks -----------------------------------------------------------------------------
@@ -182,6 +185,7 @@ class Engine:
         audio: np.ndarray,
         *,
         voiceprint: np.ndarray,
+        voiceprint_narrow: np.ndarray | None = None,
         enrollment_audio: np.ndarray | None = None,
         negatives: np.ndarray | None = None,
         answers: tuple[Sequence[Span], Sequence[Span]] = ((), ()),
@@ -195,13 +199,15 @@ class Engine:
         owner's enrollment audio. `negatives` (k × dim embeddings of voices confirmed not to be
         the owner's, optional) turn speech that sounds more like one of them than like the
         owner into other (voiceprint strategy only; see attribution.py). None or empty: no
-        change at all.
+        change at all. `voiceprint_narrow` (EnrollmentResult.voiceprint_narrow, optional): a
+        narrow-band chunk is scored against it instead (band matching, see band.py).
         """
         config = self.config
         timer = Timer()
         started = time.perf_counter()
         duration_ms = samples_to_ms(audio.size)
         voiceprint = np.asarray(voiceprint, dtype=np.float32)
+        voiceprint, decision_band, config = chunk_voiceprint(audio, voiceprint, voiceprint_narrow, config)
         if negatives is not None:
             negatives = np.asarray(negatives, dtype=np.float32)
             if negatives.size == 0:
@@ -220,6 +226,7 @@ class Engine:
             smoothing_windows=config.smoothing_windows,
             embedding_model=self.embedder.model_id,
             rms_dbfs=round(loudness, 1) if np.isfinite(loudness) else None,
+            band=decision_band,
         )
         if loudness < config.min_rms_dbfs:
             return self._empty(duration_ms, decision, timer, started, "the audio is silent")
@@ -380,19 +387,3 @@ def _second_voice(vectors: np.ndarray, config: EngineConfig) -> float | None:
     b = vectors[labels == second].mean(axis=0)
     cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
     return float(share) if cosine < config.enroll_second_voice_max_cosine else None
-
-
-_WORD = re.compile(r"[\w']+")
-
-
-def word_edit_distance(reference: str, hypothesis: str) -> int:
-    """Levenshtein distance in words, ignoring case and punctuation."""
-    ref = _WORD.findall(reference.lower())
-    hyp = _WORD.findall(hypothesis.lower())
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]

@@ -93,3 +93,19 @@ def build_segments(
             )
         )
     return segments
+
+
+_WORD = re.compile(r"[\w']+")
+
+
+def word_edit_distance(reference: str, hypothesis: str) -> int:
+    """Levenshtein distance in words, ignoring case and punctuation."""
+    ref = _WORD.findall(reference.lower())
+    hyp = _WORD.findall(hypothesis.lower())
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]

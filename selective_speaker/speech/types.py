@@ -162,3 +162,6 @@ class EnrollmentResult:
     model_id: str
     duration_ms: int
     timings: dict[str, float] = field(default_factory=dict)
+    # the voiceprint of the same speech passed through the telephone band (speech/band.py);
+    # pass it to process_chunk(voiceprint_narrow=...) so narrow-band chunks are band-matched
+    voiceprint_narrow: np.ndarray | None = None

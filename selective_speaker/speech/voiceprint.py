@@ -60,3 +60,40 @@ def combine_voiceprints(vectors: Sequence[np.ndarray], weights: Sequence[float])
         raise ValueError("weights must be non-negative and not all zero")
     stacked = np.stack([normalise(np.asarray(v, dtype=np.float64)) for v in vectors])
     return normalise((stacked * w[:, None]).sum(axis=0)).astype(np.float32)
+
+
+def voiceprint_with_samples(
+    enrolled: Sequence[np.ndarray],
+    enrolled_weights: Sequence[float],
+    samples: Sequence[np.ndarray] = (),
+    sample_durations: Sequence[float] = (),
+    *,
+    max_share: float,
+) -> tuple[np.ndarray, float]:
+    """(voiceprint, samples_share): enrollment voiceprints combined by their weights (seconds of
+    speech), with owner-confirmed samples joining them, each weighted by its duration, their total
+    weight capped so that they hold at most `max_share` of the whole — samples refine the
+    voiceprint, never replace it. One enrollment and no samples (or `max_share` 0): its voiceprint
+    as it is, share 0. The one rule for the server (enrollment.selectors) and the lab (speechlab.answers).
+    """
+    if not enrolled:
+        raise ValueError("no enrollment voiceprint")
+    if len(samples) != len(sample_durations):
+        raise ValueError("one duration per sample")
+    if not 0.0 <= max_share < 1.0:
+        raise ValueError("max_share must be in [0, 1)")
+    use_samples = bool(len(samples)) and max_share > 0
+    if len(enrolled) == 1 and not use_samples:
+        return np.asarray(enrolled[0], dtype=np.float32), 0.0
+    vectors = list(enrolled)
+    weights = [float(w) for w in enrolled_weights]
+    samples_share = 0.0
+    if use_samples:
+        total_enrolled = sum(weights)
+        durations = [float(max(d, 1)) for d in sample_durations]
+        heard = sum(durations)
+        given = min(heard, total_enrolled * max_share / (1 - max_share))
+        vectors += list(samples)
+        weights += [given * d / heard for d in durations]
+        samples_share = given / (total_enrolled + given)
+    return combine_voiceprints(vectors, weights), samples_share

@@ -2,6 +2,7 @@
 
     python -m selective_speaker.speechlab eval shared-conversations [--data-root D] [--out DIR]
     python -m selective_speaker.speechlab eval realistic [--audio-root A]   (after manifests.build_realistic)
+    python -m selective_speaker.speechlab eval realistic --answers 0,3,10 [--answers-transfer channel]  (answers.py)
     python -m selective_speaker.speechlab calibrate shared-conversations
     python -m selective_speaker.speechlab bench [--minutes 10]
 
@@ -31,10 +32,12 @@ from .manifest import REPO_ROOT, load_manifest, resolve_audio_root, resolve_data
 from .plots import plot_calibration
 from .report import (
     THRESHOLD_GRID,
+    answers_line,
     build_report,
     format_table,
     machine,
     pct,
+    print_answers,
     print_report,
     progress_line,
     write_report,
@@ -76,27 +79,56 @@ def command_eval(args) -> int:
     if diarize and not hasattr(engine, "diarize"):
         raise CommandError("this engine has no diarize(): DER cannot be measured")
     enrollments, diarizations = Enrollments(engine), {}
+    ks = _answer_counts(args)
+    simulated: list[tuple] = []
     started = time.time()
     results: list[dict] = []
     print(f"{manifest.name}: {len(cases)} cases, strategy {config.strategy}, threshold {config.accept_threshold}")
     for case in cases:
         try:
-            result = run_case(
-                engine, case, enrollments=enrollments, diarize=diarize, collar_ms=args.collar_ms, diarizations=diarizations
-            )
+            flags = {"enrollments": enrollments, "diarize": diarize, "collar_ms": args.collar_ms, "diarizations": diarizations}
+            if ks is None:
+                result = run_case(engine, case, **flags)
+            else:
+                from .answers import simulate_case
+
+                result, by_k, answered = simulate_case(engine, case, ks=ks, **flags)
+                simulated.append((case, result, by_k, answered))
         except Exception as exc:  # one bad case must not hide the others' numbers
             if args.fail_fast:
                 raise
             result = {"id": case.id, "tags": list(case.tags), "error": f"{type(exc).__name__}: {exc}"}
         results.append(result)
         print(progress_line(result), flush=True)
+        if "answers" in result:
+            print(f"  {answers_line(result['answers'])}", flush=True)
     scored = [r for r in results if "error" not in r]
     report = build_report(manifest, data_root, config, scored, results, started)
+    if ks is not None:
+        from .answers import collect
+
+        transfer = [g for g in (args.answers_transfer or "").split(",") if g]
+        report["answers"] = collect(
+            engine, simulated, ks=ks, enrollments=enrollments, transfer_groups=transfer, log=lambda line: print(line, flush=True)
+        )
+        report["seconds"] = round(time.time() - started, 1)
     out = _out_dir(args, manifest.name)
     write_report(report, scored, config, out)
     print_report(report, results)
+    print_answers(report.get("answers"))
     print(f"\nwrote {out / 'results.json'} and plots in {out}")
     return 1 if len(scored) < len(results) else 0
+
+
+def _answer_counts(args) -> list[int] | None:
+    if not getattr(args, "answers", None):
+        return None
+    from .answers import parse_ks
+
+    try:
+        return parse_ks(args.answers)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def command_calibrate(args) -> int:
@@ -193,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--diarize", action="store_true", help="also score the built-in diarization (DER); on for anchored")
     evaluate.add_argument("--collar-ms", type=int, default=250, help="DER collar either side of reference boundaries")
     evaluate.add_argument("--fail-fast", action="store_true", help="stop at the first case that raises")
+    evaluate.add_argument(
+        "--answers", help='simulate the owner answering k "Was this you?" cards per case, e.g. 0,3,10 (answers.py)'
+    )
+    evaluate.add_argument(
+        "--answers-transfer", help="with --answers: groups (comma-separated, or all) where other cases' answers are applied too"
+    )
     evaluate.set_defaults(run=command_eval)
 
     calibrate = sub.add_parser("calibrate", help="sweep threshold and margin, re-deciding from the window embeddings")

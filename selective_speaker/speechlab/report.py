@@ -212,3 +212,42 @@ def print_report(report: dict, results: list[dict]) -> None:
     if eer:
         print(f"equal error point: threshold {eer['threshold']:.2f}, FA {pct(eer['false_accept_rate'])}, FR {pct(eer['false_reject_rate'])}")
     print_groups(report)
+
+
+ANSWER_COLUMNS = ("group", "answers", "recall", "worst recall", "leak", "worst leak", "goals", "absent kept s", "me / not me")
+
+
+def answers_line(entry: dict) -> str:
+    """One case's simulated answers, for the progress output."""
+    runs = "; ".join(
+        f"k={k}: recall {pct(r['recall'])} leak {pct(r['leak'])} ({r['me']} me, {r['not_me']} not me)"
+        for k, r in entry["by_k"].items()
+    )
+    return f"{entry['cards']} cards ({entry['cards_s']:.1f} s): {runs}"
+
+
+def print_answers(answers: dict | None) -> None:
+    """Per condition group, recall and leak after the simulated owner answered k cards (answers.py)."""
+    if not answers:
+        return
+    rows = []
+    for group, runs in [*answers["by_group"].items(), ("ALL", answers["all"])]:
+        for name, s in runs.items():
+            rows.append([
+                f"{group} ({s['cases']})",
+                name,
+                pct(s["recall"]),
+                pct(s["min_recall"]),
+                pct(s["leak"]),
+                pct(s["max_leak"]),
+                f"{s['cases_meeting_goals']}/{s['cases']}",
+                "—" if s["owner_absent_kept_s"] is None else f"{s['owner_absent_kept_s']:.1f}",
+                f"{s['me']} / {s['not_me']}",
+            ])
+    rule = answers["rule"]
+    print(
+        f"\n\"Was this you?\" answered from the ground truth: cards = uncertain regions ≥ {rule['card_min_ms']} ms, "
+        f"{rule['order']}; \"me\" when the owner speaks ≥ {100 * rule['me_share']:.0f} % of the card; owner samples "
+        f"≤ {100 * rule['samples_max_share']:.0f} % of the voiceprint; transfer = other cases' answers, none of its own"
+    )
+    print(format_table(rows, header=ANSWER_COLUMNS))

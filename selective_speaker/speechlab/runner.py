@@ -32,12 +32,13 @@ def current_rss_mb() -> float | None:
     return psutil.Process().memory_info().rss / (1 << 20)
 
 
-def process_with_engine(engine, audio: np.ndarray, voiceprint: np.ndarray, enrollment: np.ndarray | None):
-    """engine.process_chunk, handing over the enrollment audio where the engine takes it (anchored)."""
+def process_with_engine(engine, audio: np.ndarray, voiceprint: np.ndarray, enrollment: np.ndarray | None, **extra):
+    """engine.process_chunk, handing over the enrollment audio where the engine takes it (anchored);
+    `extra` (negatives=, answers=) is passed on as given."""
     parameters = inspect.signature(engine.process_chunk).parameters
     if enrollment is not None and "enrollment_audio" in parameters:
-        return engine.process_chunk(audio, voiceprint=voiceprint, enrollment_audio=enrollment)
-    return engine.process_chunk(audio, voiceprint=voiceprint)
+        return engine.process_chunk(audio, voiceprint=voiceprint, enrollment_audio=enrollment, **extra)
+    return engine.process_chunk(audio, voiceprint=voiceprint, **extra)
 
 
 def diarization_turns(engine, audio: np.ndarray) -> list[SpeakerTurn]:
@@ -66,6 +67,7 @@ class Enrollments:
 
     engine: object
     cache: dict = field(default_factory=dict)
+    narrow: dict = field(default_factory=dict)  # the enrollment's telephone-band voiceprint (band.py)
 
     def get(self, refs: Sequence[AudioRef]) -> tuple[np.ndarray, np.ndarray, dict]:
         key = tuple(refs)
@@ -80,6 +82,7 @@ class Enrollments:
                 "files": [r.describe() for r in refs],
             }
             self.cache[key] = (np.asarray(result.voiceprint), audio, info)
+            self.narrow[key] = getattr(result, "voiceprint_narrow", None)
         return self.cache[key]
 
 
@@ -91,22 +94,34 @@ def run_case(
     diarize: bool = False,
     collar_ms: int = 250,
     diarizations: dict | None = None,
+    voiceprint: np.ndarray | None = None,
+    regions_out: list | None = None,
+    audio: np.ndarray | None = None,
+    **extra,
 ) -> dict:
     """Process one case with the engine and score it; a JSON-ready dict.
 
     With `diarize`, the engine's diarization of the case audio is scored (DER) too; pass a dict
-    as `diarizations` to diarize each recording once when several owners share it.
+    as `diarizations` to diarize each recording once when several owners share it. For the
+    answers simulation (answers.py): `voiceprint` replaces the enrollment's, `extra` (negatives=,
+    answers=) goes to process_chunk, `regions_out` (a list) receives the decision record's regions,
+    uncut, and `audio` is the case audio already loaded.
     """
-    voiceprint, enroll_audio, enroll_info = enrollments.get(case.enroll)
-    audio = load_audio(case.audio, max_duration_ms=None)
+    enrolled, enroll_audio, enroll_info = enrollments.get(case.enroll)
+    if voiceprint is None and enrollments.narrow.get(tuple(case.enroll)) is not None:
+        extra.setdefault("voiceprint_narrow", enrollments.narrow[tuple(case.enroll)])
+    voiceprint = enrolled if voiceprint is None else voiceprint
+    audio = load_audio(case.audio, max_duration_ms=None) if audio is None else audio
     turns = case_turns(case)
     audio_s = audio.size / SAMPLE_RATE
     started = time.perf_counter()
-    result = process_with_engine(engine, audio, voiceprint, enroll_audio)
+    result = process_with_engine(engine, audio, voiceprint, enroll_audio, **extra)
     elapsed = time.perf_counter() - started
     kept = [(s.start_ms, s.end_ms) for s in result.segments]
     record = result.decision.to_dict()
     regions = record["regions"]
+    if regions_out is not None:
+        regions_out.extend(regions)
     if case.score_from_ms:
         turns, kept, regions = from_time(turns, kept, regions, case.score_from_ms)
     samples = region_samples(regions, turns, case.owner)

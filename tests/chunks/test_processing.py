@@ -74,6 +74,17 @@ def test_it_judges_a_chunk_against_the_voiceprint_of_its_device(user, fake_engin
     assert from_phone.decision["voiceprint_device"] == ""
 
 
+def test_it_passes_the_telephone_band_voiceprint_when_there_is_one(user, fake_engine):
+    enrollment = EnrollmentFactory(user=user)
+    chunk_process(chunk_id=ChunkFactory(user=user).id)
+    narrow = np.roll(enrollment.voiceprint_array(), 1)
+    Enrollment.objects.filter(id=enrollment.id).update(voiceprint_narrow=Enrollment.voiceprint_bytes(narrow))
+    chunk_process(chunk_id=ChunkFactory(user=user).id)
+    (_, before), (_, after) = fake_engine.calls
+    assert before["voiceprint_narrow"] is None
+    np.testing.assert_array_equal(after["voiceprint_narrow"], narrow)
+
+
 def test_it_replaces_earlier_segments_when_reprocessed(user, fake_engine, django_capture_on_commit_callbacks):
     EnrollmentFactory(user=user)
     chunk = ChunkFactory(user=user)

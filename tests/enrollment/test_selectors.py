@@ -164,3 +164,17 @@ def test_it_adds_only_samples_the_same_device_heard(user, settings):
     )
     assert active.owner_samples == 2
     np.testing.assert_allclose(active.vector, expected, atol=1e-6)
+
+
+# --- band matching: the telephone-band voiceprint ------------------------------------------------
+
+
+def test_it_offers_the_narrow_band_voiceprint_when_every_enrollment_has_one(user, settings):
+    settings.VOICEPRINT_COMBINE_LAST = 2
+    narrow = EnrollmentFactory(user=user).voiceprint_array()[::-1].copy()
+    Enrollment.objects.update(voiceprint_narrow=Enrollment.voiceprint_bytes(narrow))
+    only = enrollment_active_voiceprint(user=user)
+    np.testing.assert_array_equal(only.vector_narrow, narrow)
+
+    EnrollmentFactory(user=user)  # made before band matching: no narrow voiceprint
+    assert enrollment_active_voiceprint(user=user).vector_narrow is None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import numpy as np
@@ -125,6 +126,15 @@ def test_it_codes_a_missing_recording_and_a_give_up(user, fake_engine, settings)
     enrollment_process(enrollment=flaky)
     flaky.refresh_from_db()
     assert (flaky.status, flaky.error_code) == (Enrollment.Status.REJECTED, "gave_up")
+
+
+def test_it_stores_the_telephone_band_voiceprint(user, fake_engine):
+    narrow = np.roll(fake_engine.enroll_result.voiceprint, 1)
+    fake_engine.enroll_result = dataclasses.replace(fake_engine.enroll_result, voiceprint_narrow=narrow)
+    enrollment = pending(user)
+    enrollment_process(enrollment=enrollment)
+    enrollment.refresh_from_db()
+    np.testing.assert_array_equal(enrollment.voiceprint_narrow_array(), narrow)
 
 
 def test_it_claims_an_enrollment_once(user, fake_engine):

@@ -96,3 +96,11 @@ def test_it_builds_a_record_as_the_engine_does():
     stored = record.to_dict()
     assert stored["asr_model"] is None and stored["owner_label"] == "S0" and "windows" not in stored
     assert list(stored).index("owner_label") < list(stored).index("speech_ms") < list(stored).index("owner_ms")
+
+
+def test_it_writes_the_band_only_when_band_matching_chose_one():
+    assert "band" not in DecisionRecord.from_dict(VOICEPRINT).to_dict()
+    banded = {**COMMON, "regions": REGIONS, "rms_dbfs": -23.4, "band": "narrow", "speech_ms": 4000}
+    record = DecisionRecord.from_dict(banded)
+    assert record.band == "narrow" and record.extra == {}
+    assert json.dumps(record.to_dict()) == json.dumps(banded)

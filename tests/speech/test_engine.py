@@ -206,3 +206,25 @@ def test_it_stops_a_leak_with_a_negative_of_the_other_voice(
     assert fixed.decision.negatives.vetoed_ms > 5000
     stored = fixed.decision.to_dict()
     assert (stored["negatives"], stored["negative_margin"], stored["vetoed_ms"]) == (2, 0.10, fixed.decision.negatives.vetoed_ms)
+
+
+def test_it_band_matches_a_telephone_band_chunk(engine, conversation):
+    from selective_speaker.speech.band import band_limit
+
+    enrolled = engine.enroll(enrollment_audio())
+    assert enrolled.voiceprint_narrow is not None and enrolled.voiceprint_narrow.shape == (192,)
+    assert np.isclose(np.linalg.norm(enrolled.voiceprint_narrow), 1.0, atol=1e-4)
+    audio, turns = conversation
+    phone = band_limit(audio)
+    result = engine.process_chunk(phone, voiceprint=enrolled.voiceprint, voiceprint_narrow=enrolled.voiceprint_narrow)
+    assert result.decision.band == "narrow"
+    assert result.decision.threshold == engine.config.narrowband_accept_threshold
+    n = audio.size // 160 + 1
+    owner = coverage([(s, e) for s, e, who in turns if who == OWNER], n)
+    bystander = coverage([(s, e) for s, e, who in turns if who == BYSTANDER], n)
+    kept = coverage([(s.start_ms, s.end_ms) for s in result.segments], n)
+    assert (kept & owner).sum() / owner.sum() >= 0.6
+    assert (kept & bystander & ~owner).sum() / max(kept.sum(), 1) <= 0.03
+    # a wide-band chunk keeps the wide-band voiceprint and threshold
+    wide = engine.process_chunk(audio, voiceprint=enrolled.voiceprint, voiceprint_narrow=enrolled.voiceprint_narrow)
+    assert wide.decision.band == "wide" and wide.decision.threshold == engine.config.accept_threshold
