@@ -297,46 +297,46 @@ def _embed_regions(reviews: list[DecisionReview]) -> tuple[dict[int, np.ndarray]
     for review in reviews:
         by_chunk.setdefault(review.chunk_id, []).append(review)
     for items in by_chunk.values():
-        chunk = items[0].chunk
-        if not chunk.audio:
-            continue
-        try:
-            audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
-            embedder = speech_engine().embedder
-        except (SpeechError, *storage_errors()):
-            log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
-            continue
-        model_id = embedder.model_id
-        for review in items:
-            piece = audio[ms_to_samples(review.start_ms) : ms_to_samples(review.end_ms)]
-            if piece.size < ms_to_samples(100):  # the region lies past the end of the audio
-                continue
-            embeddings[review.id] = embedder.embed_audio(piece)
+        vectors, chunk_model_id = _embed_stretches(items[0].chunk, [(r.start_ms, r.end_ms) for r in items])
+        model_id = chunk_model_id or model_id
+        embeddings.update({items[i].id: vector for i, vector in vectors.items()})
     return embeddings, model_id
+
+
+def _embed_stretches(chunk, stretches: list[tuple[int, int]]) -> tuple[dict[int, np.ndarray], str]:
+    """({index of the stretch: its embedding}, embedding model id), the chunk decoded once; empty
+    when its audio cannot be read (no longer kept, unreadable, store down) or the model is
+    unavailable; a stretch past the end of the audio is left out."""
+    if not chunk.audio:
+        return {}, ""
+    try:
+        audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
+        embedder = speech_engine().embedder
+    except (SpeechError, *storage_errors()):
+        log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
+        return {}, ""
+    vectors = {}
+    for index, (start_ms, end_ms) in enumerate(stretches):
+        piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
+        if piece.size >= ms_to_samples(100):
+            vectors[index] = embedder.embed_audio(piece)
+    return vectors, embedder.model_id
 
 
 def voice_sample_record(*, chunk, start_ms: int, end_ms: int, kind: str) -> VoiceSample | None:
     """Keep the voice of one stretch of a chunk as a sample of `kind` (an owner who says "not
     me" about a kept utterance: an `other` sample, a negative from then on). None when its
     audio cannot be read or embedded (no longer kept, store down, model unavailable)."""
-    if not chunk.audio:
+    vectors, model_id = _embed_stretches(chunk, [(start_ms, end_ms)])
+    if not vectors:
         return None
-    try:
-        audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
-        embedder = speech_engine().embedder
-    except (SpeechError, *storage_errors()):
-        log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
-        return None
-    piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
-    if piece.size < ms_to_samples(100):
-        return None
-    vector = embedder.embed_audio(piece)
+    vector = vectors[0]
     return VoiceSample.objects.create(
         user_id=chunk.user_id,
         kind=kind,
         device_id=chunk.device_id,
         embedding=Enrollment.voiceprint_bytes(vector),
         dim=int(vector.size),
-        model_id=embedder.model_id[:128],
+        model_id=model_id[:128],
         duration_ms=end_ms - start_ms,
     )

@@ -30,6 +30,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
+from chunks.clips import chunk_clip_response
 from chunks.selectors import CHUNK_PENDING_STATUSES, chunk_device_ids, chunk_get, chunk_in_progress
 from chunks.services import chunk_delete
 from enrollment.selectors import enrollment_list, enrollment_ready_exists
@@ -38,7 +39,6 @@ from pages.navigation import back_url, wants_json
 from pages.utterance_groups import day_strip, spoken_duration, utterances_by_day, utterances_by_hour
 from review.selectors import voice_checks_pending
 from selective_speaker.audio_files import StorageUnavailable
-from selective_speaker.http_range import stored_clip_response
 from utterances.models import Utterance
 from utterances.selectors import utterance_get, utterance_hourly_activity, utterance_nearest, utterance_timeline
 from utterances.services import utterance_delete
@@ -164,15 +164,12 @@ def utterance_audio(request: HttpRequest, utterance_id: int) -> HttpResponse:
     utterance = utterance_get(user=request.user, utterance_id=utterance_id)
     if utterance is None:
         raise Http404("No such utterance.")
-    chunk = utterance.chunk
-    return stored_clip_response(
+    return chunk_clip_response(
         request,
-        chunk.audio,
+        utterance.chunk,
         start_ms=utterance.start_ms,
         end_ms=utterance.end_ms,
-        max_duration_ms=max(chunk.duration_ms, settings.MAX_CHUNK_SECONDS * 1000) + 1000,
-        filename=f"utterance-{utterance.id}.wav",
-        log_as=f"utterance {utterance.id} (chunk {chunk.id})",
+        name=f"utterance-{utterance.id}",
         gone_message=AUDIO_GONE_MESSAGE,
     )
 

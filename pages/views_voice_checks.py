@@ -3,17 +3,16 @@ whether it was you; say "not me" about a kept utterance. The same services as th
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
 
+from chunks.clips import chunk_clip_response
 from pages.navigation import back_url, wants_json
 from review.selectors import voice_check_get
 from review.services import utterance_not_me, voice_check_answer
-from selective_speaker.http_range import stored_clip_response
 from utterances.selectors import utterance_get
 
 ANSWERS = {"me": True, "not_me": False}
@@ -25,15 +24,8 @@ def voice_check_audio(request: HttpRequest, voice_check_id: int) -> HttpResponse
     check = voice_check_get(user=request.user, check_id=voice_check_id)
     if check is None:
         raise Http404("No such question.")
-    chunk = check.chunk
-    return stored_clip_response(
-        request,
-        chunk.audio,
-        start_ms=check.start_ms,
-        end_ms=check.end_ms,
-        max_duration_ms=max(chunk.duration_ms, settings.MAX_CHUNK_SECONDS * 1000) + 1000,
-        filename=f"voice-check-{check.id}.wav",
-        log_as=f"voice check {check.id} (chunk {chunk.id})",
+    return chunk_clip_response(
+        request, check.chunk, start_ms=check.start_ms, end_ms=check.end_ms, name=f"voice-check-{check.id}"
     )
 
 

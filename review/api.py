@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -16,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from chunks.clips import chunk_clip_response
 from enrollment.models import DecisionReview
 from review.selectors import voice_check_get, voice_checks_pending
 from review.services import utterance_not_me, voice_check_answer
 from selective_speaker.api.errors import ErrorSerializer
 from selective_speaker.api.pagination import CursorPage, paginated_response
-from selective_speaker.http_range import stored_clip_response
 from utterances.selectors import utterance_get
 
 VOICE_CHECK_HELP = (
@@ -105,15 +104,8 @@ class VoiceCheckAudioApi(APIView):
         check = voice_check_get(user=request.user, check_id=voice_check_id)
         if check is None:
             raise NotFound()
-        chunk = check.chunk
-        return stored_clip_response(
-            request,
-            chunk.audio,
-            start_ms=check.start_ms,
-            end_ms=check.end_ms,
-            max_duration_ms=max(chunk.duration_ms, settings.MAX_CHUNK_SECONDS * 1000) + 1000,
-            filename=f"voice-check-{check.id}.wav",
-            log_as=f"voice check {check.id} (chunk {chunk.id})",
+        return chunk_clip_response(
+            request, check.chunk, start_ms=check.start_ms, end_ms=check.end_ms, name=f"voice-check-{check.id}"
         )
 
 
