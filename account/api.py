@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from account.lockout import LockedOut
 from account.selectors import EXPORT_FORMAT, account_export_stream
 from account.services import account_erase, account_token_issue, account_token_revoke
 from selective_speaker.api.errors import ErrorSerializer
@@ -20,7 +21,11 @@ TokenSerializer = inline_serializer("Token", fields={"token": serializers.CharFi
 
 
 class AuthTokenApi(APIView):
-    """POST username + password → the user's API token; DELETE revokes the token in use."""
+    """POST username + password → the user's API token; DELETE revokes the token in use.
+
+    A failed POST counts toward the login lockout as a failed login form does (account/lockout.py);
+    once its account or address is locked, every POST answers 429 locked_out, right password or not.
+    """
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
@@ -28,11 +33,13 @@ class AuthTokenApi(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         request=AuthTokenSerializer,
-        responses={200: TokenSerializer, 400: ErrorSerializer},
+        responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
     )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid() and getattr(request, "axes_locked_out", False):  # set by django-axes
+            raise LockedOut(request)
         serializer.is_valid(raise_exception=True)
         token = account_token_issue(user=serializer.validated_data["user"])
         return Response({"token": token.key})

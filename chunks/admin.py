@@ -126,7 +126,7 @@ class ChunkAdmin(admin.ModelAdmin):
         ("Audit", {"fields": ["decision_json", "timings_json"]}),
         ("Place", {"fields": ["gps_lat", "gps_lon", "location"]}),
         ("Audio", {"fields": ["audio_file", "audio_sha256", "audio_bytes", "codec"]}),
-        ("Queue", {"fields": ["claimed_at", "created_at"]}),
+        ("Queue", {"fields": ["created_at", "enqueued_at", "claimed_at", "next_attempt_at", "geocode_enqueued_at"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 

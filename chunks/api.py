@@ -84,7 +84,8 @@ class ChunkListCreateApi(APIView):
     @extend_schema(
         operation_id="chunks_create",
         description=(
-            "Upload one chunk. A new chunk answers 202 and is processed in the background; "
+            "Upload one chunk. A new chunk answers 202 and is processed in the background (while the "
+            "job queue is down too: it is stored, and its job is queued once the queue is back); "
             "repeating an upload (same device_id and start_ts, or the same audio bytes) answers 200 "
             "with the chunk stored the first time, and stores nothing."
         ),

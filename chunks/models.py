@@ -75,6 +75,11 @@ class Chunk(models.Model):
     # [start_ms, end_ms] of segments the owner deleted: a later reprocess never brings them back.
     suppressed_spans = models.JSONField(default=list, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The job's schedule (selective_speaker.jobs): while waiting, when it may run (a retry's
+    # back-off; null = since created); while processing, when its claim's lease ends.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)  # its job last reached the broker
+    geocode_enqueued_at = models.DateTimeField(null=True, blank=True)  # the geocoding job's
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,6 +94,7 @@ class Chunk(models.Model):
             models.Index(fields=["user", "-start_ts", "-id"], name="chunk_user_start_idx"),
             models.Index(fields=["user", "status"], name="chunk_user_status_idx"),
             models.Index(fields=["status", "claimed_at"], name="chunk_status_claim_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="chunk_status_next_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,7 @@
 """Writes of chunks: ingest an upload, queue it (again), delete it, apply audio retention.
 
 The processing job itself is chunks/processing.py, geocoding chunks/places.py; the job
-lifecycle (claim, retry, stale sweep) is the shared selective_speaker.jobs machinery.
+lifecycle (outbox, claim, retry, sweep) is the shared selective_speaker.jobs machinery.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from selective_speaker.audio_files import (
     file_sha256,
     storage_errors,
 )
-from selective_speaker.jobs import JobQueue, enqueue_task_on_commit
+from selective_speaker.jobs import SWEEP_BATCH, JobQueue, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ CHUNK_JOBS = JobQueue(
     processing=Chunk.Status.PROCESSING,
     failed=Chunk.Status.FAILED,
 )
+GEOCODING = Outbox(Chunk, "chunks.tasks.geocode_chunk", "geocode-chunk", "geocode_chunk", "geocode_enqueued_at")
 # Far enough from datetime.max that start_ts + the chunk's duration cannot overflow.
 LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -65,7 +66,9 @@ def chunk_ingest(
     A repeat of an earlier upload (same device and start time, or the same audio bytes) returns
     the existing chunk with created=False and stores nothing. Raises UploadTooLarge (413),
     ValidationError with field messages (400) or StorageUnavailable (503, retryable); in every
-    one of those cases no row and no file are left behind.
+    one of those cases no row and no file are left behind. Once the row is committed the chunk
+    is accepted: a broker that cannot take its job then (down) delays it until the sweep sends
+    it; the row and its audio stay.
     """
     check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
     _check_metadata(start_ts=start_ts, end_ts=end_ts, gps_lat=gps_lat, gps_lon=gps_lon)
@@ -97,9 +100,6 @@ def chunk_ingest(
     try:
         with transaction.atomic():
             chunk.save()
-            CHUNK_JOBS.enqueue_on_commit([chunk.id])
-            if chunk.gps_lat is not None:
-                chunk_enqueue_geocoding(chunk_ids=[chunk.id])
     except IntegrityError:
         # A concurrent upload of the same recording won the race: answer with its chunk.
         chunk.audio.delete(save=False)
@@ -110,6 +110,10 @@ def chunk_ingest(
     except BaseException:
         chunk.audio.delete(save=False)
         raise
+    # Stored: from here on nothing deletes it. The jobs go to the broker after the commit.
+    CHUNK_JOBS.enqueue_on_commit([chunk.id])
+    if chunk.gps_lat is not None:
+        chunk_enqueue_geocoding(chunk_ids=[chunk.id])
     return chunk, True
 
 
@@ -153,7 +157,9 @@ def chunk_requeue_waiting(*, user) -> int:
             .filter(user=user, status=Chunk.Status.WAITING)
             .values_list("id", flat=True)
         )
-        Chunk.objects.filter(id__in=waiting, status=Chunk.Status.WAITING).update(status=Chunk.Status.QUEUED)
+        Chunk.objects.filter(id__in=waiting, status=Chunk.Status.WAITING).update(
+            **CHUNK_JOBS.waiting_again(timezone.now())
+        )
         CHUNK_JOBS.enqueue_on_commit(waiting)
     if waiting:
         log.info("queued %s waiting chunks of user %s", len(waiting), user.pk)
@@ -161,9 +167,21 @@ def chunk_requeue_waiting(*, user) -> int:
 
 
 def chunk_requeue_stale(*, now: datetime | None = None) -> int:
-    """Enqueue again chunks whose worker died mid-job or whose retry never came (a periodic
-    job); returns how many were enqueued."""
-    return CHUNK_JOBS.requeue_stale(now=now)
+    """The sweep (a periodic job): enqueue the processing of chunks whose worker died mid-job
+    or whose job the broker never took, and the geocoding the broker never took; returns how
+    many jobs were enqueued."""
+    now = now or timezone.now()
+    return CHUNK_JOBS.requeue_stale(now=now) + chunk_requeue_geocoding(now=now)
+
+
+def chunk_requeue_geocoding(*, now: datetime) -> int:
+    """Enqueue the geocoding of chunks with a position and no place yet whose job the broker
+    never took (after JOB_ENQUEUE_GRACE_S) or took JOB_RESEND_AFTER_S ago (lost, or failed:
+    the geocoder was down); returns how many were enqueued."""
+    since = now - timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S)
+    unplaced = Chunk.objects.filter(gps_lat__isnull=False, gps_lon__isnull=False, location__isnull=True)
+    ids = unplaced.filter(GEOCODING.unsent(now), created_at__lte=since).order_by("id").values_list("id", flat=True)
+    return len(GEOCODING.send(ids[:SWEEP_BATCH]))
 
 
 # --- deletion and audio retention ---------------------------------------------------------
@@ -224,8 +242,6 @@ def chunk_sweep_audio_retention(*, now: datetime | None = None) -> int:
     return dropped
 
 
-
-
 def chunk_forget_utterance(*, chunk_id: int, start_ms: int, end_ms: int) -> None:
     """Remember the span of an utterance the owner is deleting (no text), so that a reprocess
     never brings it back, and count it out of the chunk's segments_count. Locks the chunk:
@@ -241,5 +257,4 @@ def chunk_forget_utterance(*, chunk_id: int, start_ms: int, end_ms: int) -> None
 
 def chunk_enqueue_geocoding(*, chunk_ids: Iterable[int]) -> None:
     """Queue the geocoding job of these chunks once the current transaction commits."""
-    for chunk_id in chunk_ids:
-        enqueue_task_on_commit("chunks.tasks.geocode_chunk", chunk_id, name="geocode-chunk", group="geocode_chunk")
+    GEOCODING.send_on_commit(chunk_ids)

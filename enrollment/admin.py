@@ -44,7 +44,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
         ("Check of the phrase", {"fields": ["transcript", "edit_distance"]}),
         ("Voiceprint", {"fields": ["model_id", "voiceprint_dim", "speech", "window_count", "consistency"]}),
         ("Audit", {"fields": ["timings_json"]}),
-        ("Queue", {"fields": ["created_at", "claimed_at", "processed_at", "updated_at"]}),
+        (
+            "Queue",
+            {"fields": ["created_at", "enqueued_at", "claimed_at", "next_attempt_at", "processed_at", "updated_at"]},
+        ),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 

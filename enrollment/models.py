@@ -50,6 +50,10 @@ class Enrollment(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The job's schedule (selective_speaker.jobs): while waiting, when it may run (a retry's
+    # back-off; null = since created); while processing, when its claim's lease ends.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)  # its job last reached the broker
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -60,6 +64,7 @@ class Enrollment(models.Model):
             models.Index(fields=["user", "status", "-created_at"], name="enrollment_user_status_idx"),
             models.Index(fields=["user", "device_id", "status", "-created_at"], name="enrollment_user_device_idx"),
             models.Index(fields=["status", "claimed_at"], name="enrollment_status_claim_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="enrollment_status_next_idx"),
         ]
 
     def __str__(self) -> str:

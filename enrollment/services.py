@@ -59,7 +59,8 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_i
     voiceprint judges that device's chunks (the owner's voice as that microphone hears it).
 
     Raises UploadTooLarge (413), ValidationError on `audio` (400) or StorageUnavailable (503);
-    nothing is stored in those cases.
+    nothing is stored in those cases. Once committed it is accepted: a broker that cannot take
+    the job then (down) delays it until the sweep sends it; the row and its recording stay.
     """
     check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
     if device_id:
@@ -83,10 +84,10 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_i
     try:
         with transaction.atomic():
             enrollment.save()
-            ENROLLMENT_JOBS.enqueue_on_commit([enrollment.id])
     except BaseException:
         enrollment.audio.delete(save=False)
         raise
+    ENROLLMENT_JOBS.enqueue_on_commit([enrollment.id])  # stored: nothing deletes it from here on
     return enrollment
 
 
@@ -174,8 +175,8 @@ def enrollment_recompute_voiceprint(*, enrollment: Enrollment) -> bool:
 
 
 def enrollment_requeue_stale(*, now=None) -> int:
-    """Enqueue again enrollments whose worker died mid-job or whose retry never came (a
-    periodic job); returns how many were enqueued."""
+    """The sweep (a periodic job): enqueue enrollments whose worker died mid-job or whose job
+    the broker never took; returns how many were enqueued."""
     return ENROLLMENT_JOBS.requeue_stale(now=now)
 
 

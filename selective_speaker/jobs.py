@@ -1,30 +1,40 @@
 """The machinery every background job on a row shares — chunks and enrollments alike.
 
-A job row carries `status`, `attempts`, `claimed_at`, `error` and `processed_at`. A job:
-- **claims** its row with a conditional UPDATE (waiting status, or a stale `processing` claim)
-  and goes on only when exactly one row changed — a duplicate delivery does nothing;
+A job row carries `status`, `attempts`, `claimed_at`, `next_attempt_at`, `enqueued_at`, `error`
+and `processed_at`. A job:
+- is **enqueued through an outbox**: the row (and its file) is committed first and the job is
+  handed to the broker after the commit; `enqueued_at` records that the broker took it. A
+  broker that refuses (Redis down) is logged, never raised — the upload stands, nothing is
+  deleted — and the sweep enqueues every waiting row whose job the broker never took, after
+  `JOB_ENQUEUE_GRACE_S`, or took `JOB_RESEND_AFTER_S` ago without it starting (lost);
+- **claims** its row with a conditional UPDATE (waiting status, or a claim past its lease)
+  and goes on only when exactly one row changed — a duplicate delivery does nothing. The
+  claim's lease, kept in `next_attempt_at`, is the job's expected time: `JOB_STALE_MARGIN_S`
+  + audio length × `JOB_STALE_RTF`, at most `JOB_STALE_AFTER_S`; past it the worker is gone;
 - writes its result only through `held()`, the row as long as this job still holds its claim;
-- on a transient error **releases** the row for a retry (and re-raises, so that django-q2
-  delivers the job again) until `JOB_MAX_ATTEMPTS`, then **fails** it with a readable reason;
-- is **swept** by a periodic schedule when its worker died (`processing` for longer than
-  `JOB_STALE_AFTER_S`) or its retry never came (brokers without redelivery drop failed jobs).
+- on a transient error **releases** the row for a retry after a back-off (`JOB_RETRY_BASE_S`,
+  doubling, at most `JOB_RETRY_MAX_S`; a one-off django-q2 schedule enqueues it then) and
+  re-raises, until `JOB_MAX_ATTEMPTS`, then **fails** it with a readable reason;
+- is **swept** by a periodic schedule: claims past their lease are released and enqueued
+  again, and waiting rows the broker never took are enqueued.
 
-Jobs are enqueued only after the transaction that made the work commits (`robust`: a broker
-outage is logged and cannot undo the committed row; the sweep or a reprocess picks it up).
-The periodic schedules live in `settings.JOB_SCHEDULES` and are written after every
-`migrate` (`schedules_sync`).
+django-q2's own redelivery is kept for what only it can see: a row job asks the broker to
+acknowledge a failure (`ack_failure`: its retry is the back-off above), so the broker hands a
+job out again only when its worker died, after `Q_RETRY_S` — later than any lease, so the
+claim is stale by then or the sweep has recovered the row already and the redelivery finds
+nothing to do. The periodic schedules live in `settings.JOB_SCHEDULES` and are written after
+every `migrate` (`schedules_sync`).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -35,16 +45,61 @@ log = logging.getLogger(__name__)
 
 # Longest error text stored on a row (status pages and admin show it).
 ERROR_MAX_CHARS = 1000
+# Rows one sweep enqueues per kind of job, oldest first; the rest go with the next sweep.
+SWEEP_BATCH = 1000
 
 
-def enqueue_task(func: str, row_id: int, *, name: str, group: str) -> None:
-    """Enqueue `func(row_id)` now (call it after commit)."""
-    async_task(func, row_id, task_name=f"{name}-{row_id}", group=group)
+def enqueue_task(func: str, row_id: int, *, name: str, group: str, **options) -> bool:
+    """Hand `func(row_id)` to the broker now; False (logged, never raised) when it refuses."""
+    try:
+        async_task(func, row_id, task_name=f"{name}-{row_id}", group=group, **options)
+    except Exception:
+        log.warning("the broker refused job %s-%s; the sweep will enqueue it", name, row_id, exc_info=True)
+        return False
+    return True
 
 
-def enqueue_task_on_commit(func: str, row_id: int, *, name: str, group: str) -> None:
-    """Enqueue `func(row_id)` once the current transaction commits."""
-    transaction.on_commit(functools.partial(enqueue_task, func, row_id, name=name, group=group), robust=True)
+@dataclass(frozen=True)
+class Outbox:
+    """One kind of job on a model's rows: enqueued after the commit that made its work, and
+    marked in `sent_field` once the broker took it, so that a sweep can send what it did not."""
+
+    model: type[models.Model]
+    task: str  # dotted path of the django-q2 task that takes the row's id
+    name: str  # task names: <name>-<row id>
+    group: str
+    sent_field: str = "enqueued_at"
+    ack_failure: bool = False  # a failed job is not handed out again by the broker
+
+    def send(self, row_ids: Iterable[int]) -> list[int]:
+        """Enqueue now; returns the ids the broker took. The first refusal ends the batch (the
+        broker is down: the sweep sends the rest once it is back)."""
+        started = timezone.now()
+        options = {"ack_failure": True} if self.ack_failure else {}
+        sent = []
+        for row_id in row_ids:
+            if not enqueue_task(self.task, row_id, name=self.name, group=self.group, **options):
+                break
+            sent.append(row_id)
+        if sent:
+            # not over a later mark (a retry scheduled meanwhile)
+            unmarked = Q(**{f"{self.sent_field}__isnull": True}) | Q(**{f"{self.sent_field}__lte": started})
+            try:
+                self.model.objects.filter(id__in=sent).filter(unmarked).update(**{self.sent_field: timezone.now()})
+            except DatabaseError:
+                log.warning("marking %s jobs as enqueued failed; a sweep may send them again", self.name, exc_info=True)
+        return sent
+
+    def send_on_commit(self, row_ids: Iterable[int]) -> None:
+        """Enqueue once the current transaction commits (at once outside of one)."""
+        ids = list(row_ids)
+        if ids:
+            transaction.on_commit(lambda: self.send(ids), robust=True)
+
+    def unsent(self, now: datetime) -> Q:
+        """Rows whose job the broker never took, or took so long ago that it must have lost it."""
+        lost = now - timedelta(seconds=settings.JOB_RESEND_AFTER_S)
+        return Q(**{f"{self.sent_field}__isnull": True}) | Q(**{f"{self.sent_field}__lt": lost})
 
 
 @dataclass(frozen=True)
@@ -55,31 +110,60 @@ class JobQueue:
     task: str  # dotted path of the django-q2 task that takes the row's id
     label: str  # "chunk", "enrollment": task names (process-<label>-<id>) and logs
     waiting: tuple[str, ...]  # statuses a job may claim
-    released: str  # where a row goes back to for a retry (queued, pending)
+    released: str  # where a row waits for its job, and goes back to for a retry (queued, pending)
     processing: str
     failed: str  # the terminal failure (failed, rejected)
     code_field: str | None = None  # where a failure's RejectionCode is stored, if the model has one
 
     # --- enqueueing ------------------------------------------------------------------------
 
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.model, self.task, f"process-{self.label}", f"process_{self.label}", ack_failure=True)
+
     def enqueue_on_commit(self, row_ids: Iterable[int]) -> None:
-        for row_id in row_ids:
-            enqueue_task_on_commit(self.task, row_id, name=f"process-{self.label}", group=f"process_{self.label}")
+        self.outbox.send_on_commit(row_ids)
+
+    def waiting_again(self, now: datetime) -> dict:
+        """The fields of a row put back to wait for a job enqueued after this commit."""
+        return {"status": self.released, "next_attempt_at": now, "enqueued_at": None}
 
     # --- one job ---------------------------------------------------------------------------
 
+    @staticmethod
+    def lease_s(duration_ms: int | None) -> float:
+        """How long a job on audio of this length may hold its claim: the expected time, with a
+        pessimistic real-time factor and a margin, at most JOB_STALE_AFTER_S."""
+        longest = settings.JOB_STALE_AFTER_S
+        if duration_ms is None:
+            return longest
+        return min(settings.JOB_STALE_MARGIN_S + settings.JOB_STALE_RTF * duration_ms / 1000, longest)
+
+    @staticmethod
+    def retry_delay_s(attempts: int) -> float:
+        """The back-off after the `attempts`-th failed attempt: BASE, 2×, 4×, … at most MAX."""
+        return min(settings.JOB_RETRY_BASE_S * 2 ** max(attempts - 1, 0), settings.JOB_RETRY_MAX_S)
+
     def stale(self, now: datetime) -> Q:
-        """A `processing` claim older than a job may run: its worker is gone."""
-        return Q(status=self.processing, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
+        """A `processing` claim past its lease: its worker is gone. (A claim made before leases
+        were stored has none: it is stale after JOB_STALE_AFTER_S.)"""
+        unleased = Q(next_attempt_at__isnull=True, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
+        return Q(status=self.processing) & (Q(next_attempt_at__lt=now) | unleased)
 
     def claim(self, row_id: int) -> datetime | None:
         """Claim the row for this job: its claim time, or None when it is not claimable (done
         already, taken by another worker, deleted)."""
+        duration_ms = self.model.objects.filter(id=row_id).values_list("duration_ms", flat=True).first()
         claimed_at = timezone.now()
         claimed = (
             self.model.objects.filter(id=row_id)
             .filter(Q(status__in=self.waiting) | self.stale(claimed_at))
-            .update(status=self.processing, attempts=F("attempts") + 1, claimed_at=claimed_at)
+            .update(
+                status=self.processing,
+                attempts=F("attempts") + 1,
+                claimed_at=claimed_at,
+                next_attempt_at=claimed_at + timedelta(seconds=self.lease_s(duration_ms)),
+            )
         )
         if claimed != 1:
             log.info("%s %s is not waiting to be processed; nothing to do", self.label, row_id)
@@ -111,46 +195,81 @@ class JobQueue:
 
     def retry_or_fail(self, row, claimed_at: datetime, exc: Exception):
         """Fail for good after the last attempt (returns the row); otherwise release the claim
-        and re-raise `exc` for a retry."""
+        for a retry after its back-off and re-raise `exc` (django-q2 records the failure)."""
         reason = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
         if row.attempts >= settings.JOB_MAX_ATTEMPTS:
             self.fail(row, claimed_at, f"gave up after {row.attempts} attempts: {reason}", code=RejectionCode.GAVE_UP)
             return row
-        log.warning("%s %s attempt %s failed, will retry: %s", self.label, row.id, row.attempts, reason)
-        self.held(row.id, claimed_at).update(
-            status=self.released, error=f"attempt {row.attempts} failed: {reason}"[:ERROR_MAX_CHARS]
-        )
+        retry_at = timezone.now() + timedelta(seconds=self.retry_delay_s(row.attempts))
+        log.warning("%s %s attempt %s failed, will retry at %s: %s", self.label, row.id, row.attempts, retry_at, reason)
+        with transaction.atomic():
+            released = self.held(row.id, claimed_at).update(
+                status=self.released,
+                error=f"attempt {row.attempts} failed: {reason}"[:ERROR_MAX_CHARS],
+                next_attempt_at=retry_at,
+                enqueued_at=retry_at,  # handed to the scheduler for then
+            )
+            if released:
+                self._schedule_retry(row.id, retry_at)
         raise exc
+
+    def _schedule_retry(self, row_id: int, at: datetime) -> None:
+        """A one-off django-q2 schedule that enqueues the row's job at `at` (kept in the
+        database: a broker down then only delays it until the scheduler's next turn)."""
+        from django_q.models import Schedule
+
+        name = f"retry-{self.label}-{row_id}"
+        options = {"task_name": f"{self.outbox.name}-{row_id}", "group": self.outbox.group, "ack_failure": True}
+        Schedule.objects.filter(name=name).delete()
+        Schedule.objects.create(
+            name=name,
+            func=self.task,
+            args=repr(row_id),
+            kwargs=repr({"q_options": options}),
+            schedule_type=Schedule.ONCE,
+            repeats=-1,  # deleted once it ran
+            next_run=at,
+        )
 
     # --- queueing again --------------------------------------------------------------------
 
     def requeue(self, rows: QuerySet) -> list[int]:
         """Queue `rows` again from scratch (reprocess): rows being processed right now are
         skipped (unless their claim is stale). Returns the ids queued."""
-        eligible = rows.filter(~Q(status=self.processing) | self.stale(timezone.now()))
+        now = timezone.now()
+        eligible = rows.filter(~Q(status=self.processing) | self.stale(now))
         with transaction.atomic():
             queued = list(eligible.select_for_update().values_list("id", flat=True))
             cleared = {self.code_field: ""} if self.code_field else {}
             self.model.objects.filter(id__in=queued).update(
-                status=self.released, attempts=0, error="", claimed_at=None, **cleared
+                attempts=0, error="", claimed_at=None, **self.waiting_again(now), **cleared
             )
             self.enqueue_on_commit(queued)
         return queued
 
+    def due(self, now: datetime) -> Q:
+        """Waiting rows whose attempt has been due for JOB_ENQUEUE_GRACE_S (since created, when
+        none was set) and whose job the broker never took, or lost."""
+        since = now - timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S)
+        due = Q(next_attempt_at__lte=since) | Q(next_attempt_at__isnull=True, created_at__lte=since)
+        return Q(status=self.released) & due & self.outbox.unsent(now)
+
     def requeue_stale(self, *, now: datetime | None = None) -> int:
-        """Enqueue again, for a periodic schedule: rows whose worker died mid-job, and rows
-        released for a retry that never came (brokers without redelivery, such as Redis, drop
-        a failed job). Clearing `claimed_at` makes each release swept once; a duplicate
-        delivery is a no-op. Returns how many were enqueued."""
+        """The sweep (a periodic schedule): release the claims past their lease (their workers
+        died), then enqueue them and every row that is due but not in the broker. Returns how
+        many jobs the broker took; a duplicate delivery is a no-op."""
         now = now or timezone.now()
-        stale = self.stale(now) | Q(
-            status=self.released, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
-        )
         with transaction.atomic():
-            stale_ids = list(self.model.objects.select_for_update().filter(stale).values_list("id", flat=True))
-            self.model.objects.filter(id__in=stale_ids).filter(stale).update(status=self.released, claimed_at=None)
-            self.enqueue_on_commit(stale_ids)
-        return len(stale_ids)
+            stale_ids = list(
+                self.model.objects.select_for_update().filter(self.stale(now)).values_list("id", flat=True)
+            )
+            self.model.objects.filter(id__in=stale_ids).filter(self.stale(now)).update(
+                claimed_at=None, **self.waiting_again(now)
+            )
+        if stale_ids:
+            log.warning("%s claims past their lease (workers gone): %s", self.label, stale_ids)
+        due_ids = self.model.objects.filter(self.due(now)).exclude(id__in=stale_ids).order_by("id")
+        return len(self.outbox.send([*stale_ids, *due_ids.values_list("id", flat=True)[:SWEEP_BATCH]]))
 
 
 # --- periodic schedules ----------------------------------------------------------------------

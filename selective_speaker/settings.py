@@ -8,6 +8,7 @@ DATABASE_URL, REDIS_URL, S3_BUCKET, GEOCODER and the SECURE_* values (.env.examp
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_q",
+    "axes",  # login lockout: failed sign-ins per account and per address (account/lockout.py)
     "selective_speaker",  # shared job machinery: writes JOB_SCHEDULES after every migrate
     # Our apps, lowest first: an app imports only apps above it in this list (tests/test_architecture.py).
     "enrollment",  # the owner's voice: enrollments, voiceprints, voice samples, uncertain decisions
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # before anything reads a body: over the path's limit by Content-Length → 413, unread
+    "selective_speaker.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login form into the lockout page
 ]
 
 ROOT_URLCONF = "selective_speaker.urls"
@@ -114,8 +119,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache (throttling, django-q2 statistics) ---------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+if REDIS_URL:  # Redis down: each process's memory, Redis asked again after a while (selective_speaker/cache.py)
+    CACHES = {"default": {"BACKEND": "selective_speaker.cache.RedisCacheWithFallback", "LOCATION": REDIS_URL}}
+    CACHES["default"]["FALLBACK_RETRY_S"] = env_float("CACHE_FALLBACK_RETRY_S", 10.0)
+    CACHES["default"]["OPTIONS"] = {"socket_timeout": env_float("REDIS_CACHE_TIMEOUT_S", 0.5)}  # connect, each call
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -130,6 +137,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = env_str("LOGIN_URL", "/accounts/login/")
 LOGIN_REDIRECT_URL = env_str("LOGIN_REDIRECT_URL", "/")
 LOGOUT_REDIRECT_URL = env_str("LOGOUT_REDIRECT_URL", LOGIN_URL)
+
+# Login lockout (django-axes, account/lockout.py, .env.example): failed sign-ins on the site's and the admin's forms
+# and the API token endpoint count together, in the database (outlives Redis outages; staff lift locks in the admin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15)) or None
+AXES_LOCKOUT_PARAMETERS = [counter.split("+") for counter in env_list("LOGIN_LOCKOUT_BY", "username,ip_address")]
+if not AXES_LOCKOUT_PARAMETERS or {part for c in AXES_LOCKOUT_PARAMETERS for part in c} - {"username", "ip_address"}:
+    raise ValueError("LOGIN_LOCKOUT_BY: comma-separated counters, each username, ip_address or username+ip_address")
+AXES_CLIENT_IP_CALLABLE = "selective_speaker.api.throttling.client_address"  # as the throttles: API_NUM_PROXIES
+AXES_LOCKOUT_CALLABLE = "account.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for the admin
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -192,6 +211,9 @@ MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100)
 MAX_CHUNK_SECONDS = env_int("MAX_CHUNK_SECONDS", 15 * 60)
 MAX_ENROLL_SECONDS = env_int("MAX_ENROLL_SECONDS", 120)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# A body without files (form, JSON): bigger answers 413 by its Content-Length, before it is read
+# (selective_speaker/request_limits.py; the upload routes take MAX_UPLOAD_MB instead).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
@@ -231,10 +253,22 @@ else:
 
 # A job gives up on a chunk or enrollment after this many claims (transient errors).
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", Q_CLUSTER["max_attempts"])
-# A `processing` row claimed longer ago than this belongs to a worker that is gone.
+# A failed attempt is retried after BASE s, then 2×, 4×, … BASE, at most MAX s.
+JOB_RETRY_BASE_S = env_int("JOB_RETRY_BASE_S", 10)
+JOB_RETRY_MAX_S = env_int("JOB_RETRY_MAX_S", 600)
+# A claim's lease — how long a job may hold its row before its worker counts as gone — is
+# margin + audio length × RTF (pessimistic: measured ≈ 0.06 on 2 CPU cores), at most
+# JOB_STALE_AFTER_S (past Q_TIMEOUT_S django-q2 has killed the job anyway).
+JOB_STALE_RTF = env_float("JOB_STALE_RTF", 0.5)
+JOB_STALE_MARGIN_S = env_int("JOB_STALE_MARGIN_S", 120)
 JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", Q_CLUSTER["timeout"] + 60)
+# The outbox: a waiting row whose job the broker never took (down at upload) is enqueued by
+# the sweep after this grace; one enqueued but never started after JOB_RESEND_AFTER_S (a
+# broker that lost it) is enqueued again; a duplicate delivery does nothing.
+JOB_ENQUEUE_GRACE_S = env_int("JOB_ENQUEUE_GRACE_S", 60)
+JOB_RESEND_AFTER_S = env_int("JOB_RESEND_AFTER_S", 3600)
 # Periodic jobs: (schedule name, task, every N minutes); written after every `migrate`.
-JOB_SWEEP_MINUTES = env_int("JOB_SWEEP_MINUTES", 5)
+JOB_SWEEP_MINUTES = env_int("JOB_SWEEP_MINUTES", 1)
 JOB_SCHEDULES = [
     ("chunks.requeue_stale_chunks", "chunks.tasks.requeue_stale_chunks", JOB_SWEEP_MINUTES),
     ("enrollment.requeue_stale_enrollments", "enrollment.tasks.requeue_stale_enrollments", JOB_SWEEP_MINUTES),
@@ -313,7 +347,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "selective_speaker.api.parsers.GuardedJSONParser",  # JSON bounded by API_JSON_MAX_BYTES/_DEPTH
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -336,6 +370,9 @@ REST_FRAMEWORK = {
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+# A JSON body bigger than this answers 413, one nested deeper (arrays and objects) answers 400.
+API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Selective Speaker API",

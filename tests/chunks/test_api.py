@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from chunks.models import Chunk
+from chunks.services import chunk_requeue_stale
 from tests.audio_samples import wav_bytes
-from tests.factories import ChunkFactory, LocationFactory, UtteranceFactory
+from tests.factories import ChunkFactory, EnrollmentFactory, LocationFactory, UtteranceFactory
+from tests.faults_support.broker import patch_broker, redis_broker_down
 
 URL = "/api/v1/chunks/"
 
@@ -259,3 +263,29 @@ def test_it_does_not_delete_another_users_chunk(api, other_user, media_root):
 
     assert Chunk.objects.filter(id=theirs.id).exists()
     assert len(stored_files(media_root)) == 1
+
+
+# --- a broker outage during an upload (issue 11): accepted, kept, enqueued by the sweep -------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # enqueued after a real commit
+def test_it_keeps_a_chunk_uploaded_while_the_broker_is_down(
+    api, user, make_wav, media_root, fake_engine, settings, monkeypatch
+):
+    EnrollmentFactory(user=user)
+    with monkeypatch.context() as m:
+        redis_broker_down(m)  # django-q2's Redis broker, nothing listening
+        response = upload(api, make_wav(1.0))
+        assert response.status_code == 202, response.content  # accepted: the work is safe
+        chunk = Chunk.objects.get(id=response.json()["id"])
+        assert (chunk.status, chunk.enqueued_at) == (Chunk.Status.QUEUED, None)
+        assert (media_root / chunk.audio.name).is_file()  # the audio stays
+        assert upload(api, make_wav(1.0)).status_code == 200  # the client's retry: already uploaded
+
+    with monkeypatch.context() as m:  # the broker is back
+        broker = patch_broker(m)
+        assert chunk_requeue_stale(now=timezone.now() + timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S + 1)) == 1
+        assert broker.run_all() == ["done"]
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts, chunk.segments_count) == (Chunk.Status.DONE, 1, 2)
+    assert len(fake_engine.calls) == 1

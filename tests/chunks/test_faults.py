@@ -354,7 +354,7 @@ def test_it_recovers_a_stuck_chunk_through_its_schedule(
 
     schedule = Schedule.objects.get(name="chunks.requeue_stale_chunks")
     assert callable(import_string(schedule.func))
-    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 5, -1)
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
     assert settings.JOB_STALE_AFTER_S > settings.Q_CLUSTER["timeout"]  # a running job is never stale
     assert settings.Q_CLUSTER["retry"] > settings.JOB_STALE_AFTER_S  # a redelivered one always finds it stale
 

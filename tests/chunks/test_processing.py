@@ -19,6 +19,7 @@ from enrollment.services import enrollment_process
 from selective_speaker.speech.types import AudioError, ModelError, SpeechError
 from tests.audio_samples import wav_bytes
 from tests.factories import ChunkFactory, EnrollmentFactory
+from tests.faults_support.broker import patch_broker
 from utterances.models import Utterance
 
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -311,17 +312,19 @@ def test_it_does_not_reprocess_a_chunk_being_processed(user, django_capture_on_c
     assert busy.status == "processing"
 
 
-def test_it_requeues_stale_chunks(user, settings, django_capture_on_commit_callbacks):
-    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_S + 5)
-    stale = ChunkFactory(user=user, status=Chunk.Status.PROCESSING, claimed_at=long_ago)
-    released = ChunkFactory(user=user, status=Chunk.Status.QUEUED, claimed_at=long_ago, attempts=1)
-    fresh = ChunkFactory(user=user, status=Chunk.Status.PROCESSING, claimed_at=timezone.now())
-    never_claimed = ChunkFactory(user=user, status=Chunk.Status.QUEUED)
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert chunk_requeue_stale() == 2
-    assert len(callbacks) == 2
+def test_it_requeues_stale_chunks(user, settings, monkeypatch):
+    broker = patch_broker(monkeypatch)
+    now = timezone.now()
+    long_ago = now - timedelta(seconds=settings.JOB_RESEND_AFTER_S + 5)
+    stale = ChunkFactory(user=user, status=Chunk.Status.PROCESSING, claimed_at=long_ago, next_attempt_at=now)
+    # failed once; the retry was handed over long ago and never ran (a broker that lost it)
+    released = ChunkFactory(user=user, attempts=1, claimed_at=long_ago, next_attempt_at=long_ago, enqueued_at=long_ago)
+    leased = now + timedelta(seconds=60)
+    fresh = ChunkFactory(user=user, status=Chunk.Status.PROCESSING, claimed_at=now, next_attempt_at=leased)
+    just_uploaded = ChunkFactory(user=user, status=Chunk.Status.QUEUED)  # its enqueue is on its way
+    assert chunk_requeue_stale() == 2
+    assert sorted(broker.names()) == [f"process-chunk-{stale.id}", f"process-chunk-{released.id}"]
     statuses = dict(Chunk.objects.values_list("id", "status"))
-    assert statuses == {stale.id: "queued", released.id: "queued", fresh.id: "processing", never_claimed.id: "queued"}
-    assert Chunk.objects.get(id=released.id).claimed_at is None
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert chunk_requeue_stale() == 0  # each release is swept once
+    assert statuses == {stale.id: "queued", released.id: "queued", fresh.id: "processing", just_uploaded.id: "queued"}
+    assert Chunk.objects.get(id=stale.id).claimed_at is None
+    assert chunk_requeue_stale() == 0  # each is sent once

@@ -13,12 +13,20 @@ from django.utils import timezone
 
 from chunks.models import Chunk
 from chunks.processing import chunk_process
-from chunks.services import chunk_delete, chunk_drop_audio, chunk_ingest, chunk_reprocess, chunk_sweep_audio_retention
+from chunks.services import (
+    chunk_delete,
+    chunk_drop_audio,
+    chunk_ingest,
+    chunk_reprocess,
+    chunk_requeue_stale,
+    chunk_sweep_audio_retention,
+)
 from selective_speaker.audio_files import StorageUnavailable, UploadTooLarge
 from selective_speaker.speech.types import AudioError
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
 from tests.factories import ChunkFactory, EnrollmentFactory, UtteranceFactory
+from tests.faults_support.broker import patch_broker
 from utterances.models import Utterance
 
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -44,7 +52,7 @@ def test_it_ingests_and_enqueues_after_commit(user, django_capture_on_commit_cal
         ("chunks.tasks.process_chunk", (chunk.id,)),
         ("chunks.tasks.geocode_chunk", (chunk.id,)),
     ]
-    assert queued[0][2] == {"task_name": f"process-chunk-{chunk.id}", "group": "process_chunk"}
+    assert queued[0][2] == {"task_name": f"process-chunk-{chunk.id}", "group": "process_chunk", "ack_failure": True}
 
 
 def test_it_refuses_naive_timestamps_in_the_service(user, media_root):
@@ -98,6 +106,28 @@ def test_it_answers_a_concurrent_duplicate_with_the_winners_chunk(user, monkeypa
     assert (chunk.id, created) == (winner.id, False)
     assert Chunk.objects.count() == 1
     assert len(stored_files(media_root)) == 1
+
+
+def test_it_keeps_a_chunk_whose_jobs_the_broker_refused_and_the_sweep_sends_them(
+    user, settings, monkeypatch, media_root, django_capture_on_commit_callbacks
+):
+    settings.GEOCODER = "offline"
+    broker = patch_broker(monkeypatch)
+    broker.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        chunk, created = ingest(user, gps_lat=48.8566, gps_lon=2.3522)  # no error: the chunk is stored
+    assert created and broker.refused == 2  # processing and geocoding
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.enqueued_at, chunk.geocode_enqueued_at) == (Chunk.Status.QUEUED, None, None)
+    assert stored_files(media_root) == [media_root / chunk.audio.name]
+
+    broker.down = False
+    later = timezone.now() + timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S + 1)
+    assert chunk_requeue_stale(now=later) == 2
+    assert broker.names() == [f"process-chunk-{chunk.id}", f"geocode-chunk-{chunk.id}"]
+    assert broker.run_all()[1] == "Paris, France"
+    lost = later + timedelta(seconds=settings.JOB_RESEND_AFTER_S + 1)
+    assert chunk_requeue_stale(now=lost) == 0  # processed and placed: nothing to send again
 
 
 # --- deletion and audio retention ---------------------------------------------------------

@@ -72,5 +72,5 @@ def test_it_schedules_the_stale_chunk_sweep(db):
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "chunks.tasks.requeue_stale_chunks",
         Schedule.MINUTES,
-        5,
+        1,  # JOB_SWEEP_MINUTES: a killed worker's chunk goes again within a minute of its lease
     )

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from enrollment.models import Enrollment
+from enrollment.services import enrollment_requeue_stale
 from tests.chunks.test_api import stored_files
 from tests.factories import EnrollmentFactory
+from tests.faults_support.broker import patch_broker, redis_broker_down
 
 URL = "/api/v1/enrollments/"
 
@@ -96,3 +101,22 @@ def test_it_refuses_a_bad_device_id(api, user, make_wav):
     assert response.status_code == 400
     assert "device_id" in response.json()["error"]["fields"]
     assert not Enrollment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # enqueued after a real commit
+def test_it_keeps_an_enrollment_recorded_while_the_broker_is_down(
+    api, user, make_wav, media_root, fake_engine, settings, monkeypatch
+):
+    with monkeypatch.context() as m:
+        redis_broker_down(m)  # django-q2's Redis broker, nothing listening
+        response = api.post(URL, {"audio": make_wav(5.0)}, format="multipart")
+    assert response.status_code == 202, response.content  # accepted: the work is safe
+    enrollment = Enrollment.objects.get(id=response.json()["id"])
+    assert (enrollment.status, enrollment.enqueued_at) == (Enrollment.Status.PENDING, None)
+    assert stored_files(media_root) == [media_root / enrollment.audio.name]  # the recording stays
+
+    broker = patch_broker(monkeypatch)  # the broker is back
+    assert enrollment_requeue_stale(now=timezone.now() + timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S + 1)) == 1
+    assert broker.run_all() == ["ready"]
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.attempts) == (Enrollment.Status.READY, 1)

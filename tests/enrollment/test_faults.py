@@ -22,6 +22,7 @@ from enrollment.services import enrollment_process, enrollment_recompute_voicepr
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_api import stored_files
 from tests.factories import ChunkFactory, EnrollmentFactory
+from tests.faults_support.broker import patch_broker
 from tests.faults_support.storage import READ_FAULTS, WRITE_FAULTS, read_faults, write_faults
 
 SWEEP = "enrollment.requeue_stale_enrollments"
@@ -41,16 +42,17 @@ def assert_ready(enrollment: Enrollment, *, attempts: int) -> None:
 # --- an enrollment stuck in `processing`, or released for a retry that never came ---------
 
 
-def test_it_requeues_stale_enrollments(user, settings, django_capture_on_commit_callbacks):
-    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_S + 5)
-    stale = pending(user, status=Enrollment.Status.PROCESSING, claimed_at=long_ago, attempts=1)
-    released = pending(user, claimed_at=long_ago, attempts=1)  # failed once; its retry was lost
+def test_it_requeues_stale_enrollments(user, settings, monkeypatch):
+    broker = patch_broker(monkeypatch)
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_RESEND_AFTER_S + 5)
+    stale = pending(user, status=Enrollment.Status.PROCESSING, claimed_at=long_ago, attempts=1)  # no lease: legacy
+    # failed once; the retry was handed over long ago and never ran (a broker that lost it)
+    released = pending(user, claimed_at=long_ago, attempts=1, next_attempt_at=long_ago, enqueued_at=long_ago)
     running = pending(user, status=Enrollment.Status.PROCESSING, claimed_at=timezone.now(), attempts=1)
-    never_claimed = pending(user)
+    never_claimed = pending(user)  # just recorded: its enqueue is on its way
     ready = EnrollmentFactory(user=user, claimed_at=long_ago)
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert enrollment_requeue_stale() == 2
-    assert len(callbacks) == 2  # enqueued after commit
+    assert enrollment_requeue_stale() == 2
+    assert sorted(broker.names()) == [f"process-enrollment-{stale.id}", f"process-enrollment-{released.id}"]
     statuses = dict(Enrollment.objects.values_list("id", "status"))
     assert statuses == {
         stale.id: "pending",
@@ -60,9 +62,7 @@ def test_it_requeues_stale_enrollments(user, settings, django_capture_on_commit_
         ready.id: "ready",
     }
     assert Enrollment.objects.get(id=stale.id).claimed_at is None
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert enrollment_requeue_stale() == 0  # each one is swept once
-    assert callbacks == []
+    assert enrollment_requeue_stale() == 0  # each one is sent once
 
 
 def test_it_recovers_a_stuck_enrollment_through_its_schedule(
@@ -74,7 +74,7 @@ def test_it_recovers_a_stuck_enrollment_through_its_schedule(
 
     schedule = Schedule.objects.get(name=SWEEP)
     assert callable(import_string(schedule.func))
-    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 5, -1)
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
 
     long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_S + 1)
     stuck = pending(user, status=Enrollment.Status.PROCESSING, claimed_at=long_ago, attempts=1)

@@ -44,7 +44,7 @@ def test_it_stores_an_enrollment_and_enqueues_after_commit(user, django_capture_
         (
             "enrollment.tasks.process_enrollment",
             (enrollment.id,),
-            {"task_name": f"process-enrollment-{enrollment.id}", "group": "process_enrollment"},
+            {"task_name": f"process-enrollment-{enrollment.id}", "group": "process_enrollment", "ack_failure": True},
         )
     ]
 
