@@ -1,4 +1,4 @@
-"""Tiny typed readers of environment variables, for settings.py (a bad value is a clear error)."""
+"""Tiny typed readers of environment variables, for the settings package (a bad value is a clear error)."""
 
 from __future__ import annotations
 

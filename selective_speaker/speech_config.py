@@ -1,7 +1,7 @@
 """The one bridge from Django settings to the speech engine.
 
 `settings.SPEECH` is the engine's frozen `EngineConfig`, read from the environment by
-`EngineConfig.from_env` (see selective_speaker/settings.py); engine code never reads settings.
+`EngineConfig.from_env` (see selective_speaker/settings/product.py); engine code never reads settings.
 Services call `speech_config()` or `speech_engine()` and hand the result over.
 """
 

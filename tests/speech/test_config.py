@@ -131,7 +131,7 @@ def test_env_example_lists_every_engine_variable_once_with_its_default():
         assert name in lines, f"{name} (EngineConfig.{f.name}) is missing from .env.example"
         assert len(lines[name]) == 1, f"{name} appears {len(lines[name])} times in .env.example"
         if f.name == "model_cache_dir":
-            continue  # documented as the app's ./var/models, which settings.py and the CLIs pass
+            continue  # documented as the app's ./var/models, which the settings and the CLIs pass
         value = parse_field(f.name, lines[name][0], source=name)
         if f.name in ENV_SECONDS:
             value *= 1000

@@ -1,4 +1,4 @@
-"""Django settings: one module, every value from the environment with a sane default.
+"""Django settings, the base: the core, database, cache, auth, security, files and retention.
 
 The embedded default needs no services: SQLite in var/, the django-q2 ORM broker, files under
 var/media, the bundled CPU models in var/models and an offline geocoder. Production sets
@@ -7,16 +7,14 @@ DATABASE_URL, REDIS_URL, S3_BUCKET, GEOCODER and the SECURE_* values (.env.examp
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
 from selective_speaker.env import env_bool, env_choice, env_float, env_int, env_list, env_str
-from selective_speaker.speech.config import EngineConfig
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 # --- core ---------------------------------------------------------------------------------
@@ -226,174 +224,3 @@ CHUNK_AUDIO_RETENTION_DAYS = env_int("CHUNK_AUDIO_RETENTION_DAYS", 30)
 # keep | drop: drop deletes an enrollment's recording once its voiceprint is computed (the
 # anchored strategy needs the recording, so it cannot be combined with drop).
 ENROLLMENT_AUDIO_RETENTION = env_choice("ENROLLMENT_AUDIO_RETENTION", "keep", ("keep", "drop"))
-
-# --- background jobs (django-q2) ----------------------------------------------------------
-
-Q_CLUSTER = {
-    "name": env_str("Q_CLUSTER_NAME", "selective_speaker"),
-    "workers": env_int("Q_WORKERS", 2),
-    "recycle": env_int("Q_RECYCLE", 500),
-    # A job may run at most `timeout` s; an unacknowledged one is delivered again after
-    # `retry` s (> timeout, so a running job is never handed out twice), at most
-    # `max_attempts` times in all.
-    "timeout": env_int("Q_TIMEOUT_S", 600),
-    "retry": env_int("Q_RETRY_S", 720),
-    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
-    "ack_failures": False,
-    "save_limit": env_int("Q_SAVE_LIMIT", 1000),
-    "catch_up": False,
-    "sync": env_bool("Q_SYNC", False),
-    "label": "Jobs",
-}
-if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
-else:
-    Q_CLUSTER["orm"] = "default"
-    Q_CLUSTER["poll"] = env_float("Q_POLL_S", 1.0)
-
-# A job gives up on a chunk or enrollment after this many claims (transient errors).
-JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", Q_CLUSTER["max_attempts"])
-# A failed attempt is retried after BASE s, then 2×, 4×, … BASE, at most MAX s.
-JOB_RETRY_BASE_S = env_int("JOB_RETRY_BASE_S", 10)
-JOB_RETRY_MAX_S = env_int("JOB_RETRY_MAX_S", 600)
-# A claim's lease — how long a job may hold its row before its worker counts as gone — is
-# margin + audio length × RTF (pessimistic: measured ≈ 0.06 on 2 CPU cores), at most
-# JOB_STALE_AFTER_S (past Q_TIMEOUT_S django-q2 has killed the job anyway).
-JOB_STALE_RTF = env_float("JOB_STALE_RTF", 0.5)
-JOB_STALE_MARGIN_S = env_int("JOB_STALE_MARGIN_S", 120)
-JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", Q_CLUSTER["timeout"] + 60)
-# The outbox: a waiting row whose job the broker never took (down at upload) is enqueued by
-# the sweep after this grace; one enqueued but never started after JOB_RESEND_AFTER_S (a
-# broker that lost it) is enqueued again; a duplicate delivery does nothing.
-JOB_ENQUEUE_GRACE_S = env_int("JOB_ENQUEUE_GRACE_S", 60)
-JOB_RESEND_AFTER_S = env_int("JOB_RESEND_AFTER_S", 3600)
-# Periodic jobs: (schedule name, task, every N minutes); written after every `migrate`.
-JOB_SWEEP_MINUTES = env_int("JOB_SWEEP_MINUTES", 1)
-JOB_SCHEDULES = [
-    ("chunks.requeue_stale_chunks", "chunks.tasks.requeue_stale_chunks", JOB_SWEEP_MINUTES),
-    ("enrollment.requeue_stale_enrollments", "enrollment.tasks.requeue_stale_enrollments", JOB_SWEEP_MINUTES),
-    ("chunks.sweep_audio_retention", "chunks.tasks.sweep_audio_retention", env_int("AUDIO_RETENTION_SWEEP_MINUTES", 60)),
-]
-
-# --- geocoding ----------------------------------------------------------------------------
-
-GEOCODER = env_str("GEOCODER", "offline")  # offline | nominatim | any geopy service name
-GEOCODER_USER_AGENT = env_str("GEOCODER_USER_AGENT", "selective-speaker")
-GEOCODER_API_KEY = env_str("GEOCODER_API_KEY")
-GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN")  # e.g. a self-hosted Nominatim
-GEOCODER_MIN_DELAY_S = env_float("GEOCODER_MIN_DELAY_S", 1.0)
-GEOCODER_TIMEOUT_S = env_float("GEOCODER_TIMEOUT_S", 10.0)
-GEOCODER_LANGUAGE = env_str("GEOCODER_LANGUAGE", "en")
-GEOCODER_ROUND_DECIMALS = env_int("GEOCODER_ROUND_DECIMALS", 3)  # 3 ≈ 110 m
-GEOCODER_OFFLINE_MAX_KM = env_float("GEOCODER_OFFLINE_MAX_KM", 100.0)
-
-# --- speech engine --------------------------------------------------------------------------
-
-# Every SPEECH_* variable (and HF_TOKEN, SPEECH_MODEL_DIR), read by the engine's own config:
-# EngineConfig.from_env is the one list of them (.env.example shows each with its default).
-# The length limits are the upload limits above, so the API and the engine never disagree.
-SPEECH = EngineConfig.from_env(
-    os.environ,
-    defaults={"model_cache_dir": VAR_DIR / "models"},  # when SPEECH_MODEL_DIR is unset
-    max_duration_ms=MAX_CHUNK_SECONDS * 1000,
-    enroll_max_duration_ms=MAX_ENROLL_SECONDS * 1000,
-)
-if SPEECH.strategy == "anchored" and ENROLLMENT_AUDIO_RETENTION == "drop":
-    raise ValueError("SPEECH_STRATEGY=anchored needs the enrollment recordings: set ENROLLMENT_AUDIO_RETENTION=keep")
-# How many of the newest ready enrollments form the active voiceprint (weighted by speech).
-VOICEPRINT_COMBINE_LAST = env_int("VOICEPRINT_COMBINE_LAST", 1)
-# Owner-confirmed review samples join the active voiceprint with at most this share of its
-# weight (the enrollments keep the rest); 0 turns learning from reviews off.
-VOICEPRINT_SAMPLES_MAX_SHARE = env_float("VOICEPRINT_SAMPLES_MAX_SHARE", 0.3)
-if not 0.0 <= VOICEPRINT_SAMPLES_MAX_SHARE < 1.0:
-    raise ValueError("VOICEPRINT_SAMPLES_MAX_SHARE must lie in [0, 1)")
-# The newest owner samples that join the voiceprint, and the newest negatives passed on.
-VOICEPRINT_SAMPLES_MAX = env_int("VOICEPRINT_SAMPLES_MAX", 200)
-VOICEPRINT_NEGATIVES_MAX = env_int("VOICEPRINT_NEGATIVES_MAX", 100)
-
-# --- review of uncertain owner decisions ----------------------------------------------------
-
-# A shorter uncertain region is too short to judge by ear or to embed reliably.
-REVIEW_MIN_MS = env_int("REVIEW_MIN_MS", 500)
-# A new uncertain region that overlaps regions already judged by at least this share of its own
-# length is not asked about again.
-REVIEW_COVERED_SHARE = env_float("REVIEW_COVERED_SHARE", 0.5)
-# One staff action reads and embeds the audio of at most this many regions (one list page).
-REVIEW_ACTION_MAX = env_int("REVIEW_ACTION_MAX", 50)
-
-# --- the owner's pages ----------------------------------------------------------------------
-
-# The length of an enrollment recording the pages advise, in seconds (the engine's own minimum of
-# speech is SPEECH_ENROLL_MIN_SPEECH_MS; the longest upload taken is MAX_ENROLL_SECONDS).
-ENROLL_ADVISED_MIN_S = env_int("ENROLL_ADVISED_MIN_S", 10)
-ENROLL_ADVISED_MAX_S = env_int("ENROLL_ADVISED_MAX_S", 30)
-# A transcript this far from the passage read (word edits per passage word) gets a "the words we
-# heard differ" note on the enrollment page (a hint: the voiceprint does not depend on the words).
-ENROLL_PHRASE_MISMATCH_RATIO = env_float("ENROLL_PHRASE_MISMATCH_RATIO", 0.35)
-
-# The timeline's processing panel: at most this many chunks; failed and indeterminate ones stay
-# listed this many days after their upload.
-TIMELINE_PANEL_MAX_CHUNKS = env_int("TIMELINE_PANEL_MAX_CHUNKS", 20)
-TIMELINE_PANEL_UNSUCCESSFUL_DAYS = env_int("TIMELINE_PANEL_UNSUCCESSFUL_DAYS", 7)
-# "Was this you?" questions shown on a day of the timeline, at most.
-TIMELINE_VOICE_CHECKS_MAX = env_int("TIMELINE_VOICE_CHECKS_MAX", 10)
-
-# --- API ----------------------------------------------------------------------------------
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "selective_speaker.api.parsers.GuardedJSONParser",  # JSON bounded by API_JSON_MAX_BYTES/_DEPTH
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "selective_speaker.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": env_list(
-        "API_THROTTLE_CLASSES",
-        "rest_framework.throttling.AnonRateThrottle,rest_framework.throttling.UserRateThrottle,"
-        "selective_speaker.api.throttling.IpRateThrottle",
-    ),
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
-        "user": env_str("API_THROTTLE_USER", "1200/minute"),
-        # every request from one client address, signed in or not
-        "ip": env_str("API_THROTTLE_IP", "2400/minute"),
-    },
-    # Proxies in front of the app that append to X-Forwarded-For: 0 = throttle by REMOTE_ADDR
-    # (a client cannot pick its own address with the header).
-    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
-}
-API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
-API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
-# A JSON body bigger than this answers 413, one nested deeper (arrays and objects) answers 400.
-API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
-API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Selective Speaker API",
-    "DESCRIPTION": "Owner-only personal transcription: enroll a voice, upload audio chunks, read the timeline.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
-}
-
-# --- logging ------------------------------------------------------------------------------
-
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
-        "django-q": {"handlers": ["console"], "level": env_str("Q_LOG_LEVEL", "INFO"), "propagate": False},
-    },
-}
