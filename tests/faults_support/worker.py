@@ -5,9 +5,10 @@
 Every call of the engine first appends "<pid> <method>" to FAULTS_CALLS (written and fsynced
 before the call goes on, so a test that sees the line knows the job is inside the engine).
 `block` then blocks that worker until the test kills it; `answer` returns tests.conftest's
-FakeEngine result at once. FAULTS_SCHEDULER=off keeps the cluster from running schedules, so
-that a test knows which mechanism recovered a job. Everything else comes from the environment
-like in production (DATABASE_URL, REDIS_URL, MEDIA_ROOT, Q_*, JOB_*).
+FakeEngine result at once, or after FAULTS_ANSWER_AFTER_S seconds (a job that takes a while).
+FAULTS_SCHEDULER=off keeps the cluster from running schedules, so that a test knows which
+mechanism recovered a job. Everything else comes from the environment like in production
+(DATABASE_URL, REDIS_URL, MEDIA_ROOT, Q_*, JOB_*).
 
 The patches are made before the cluster forks its processes (django-q2 uses the `fork` start
 method on Linux), so its workers inherit them.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 
 def record_call(method: str) -> None:
@@ -56,6 +58,7 @@ def main() -> None:
             record_call(method)
             if blocking:
                 threading.Event().wait()  # until SIGKILL
+            time.sleep(float(os.environ.get("FAULTS_ANSWER_AFTER_S", "0")))
 
     engine = HarnessEngine()
     chunks.processing.speech_engine = lambda: engine
