@@ -28,6 +28,7 @@ from selective_speaker.audio_files import (
     check_upload_size,
     delete_stored_file,
     file_sha256,
+    save_with_stored_audio,
     storage_errors,
 )
 from selective_speaker.jobs import SWEEP_BATCH, JobQueue, Outbox
@@ -67,8 +68,10 @@ def chunk_ingest(
     the existing chunk with created=False and stores nothing. Raises UploadTooLarge (413),
     ValidationError with field messages (400) or StorageUnavailable (503, retryable); in every
     one of those cases no row and no file are left behind. Once the row is committed the chunk
-    is accepted: a broker that cannot take its job then (down) delays it until the sweep sends
-    it; the row and its audio stay.
+    is accepted — even when the commit's acknowledgement was lost — and its audio stays; a
+    broker that cannot take its job then (down) delays it until the sweep sends it. A database
+    that cannot say whether the row was committed gives OperationalError (503) and keeps the
+    file, which the client's retry then finds ("already uploaded") or stores again.
     """
     check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
     _check_metadata(start_ts=start_ts, end_ts=end_ts, gps_lat=gps_lat, gps_lon=gps_lon)
@@ -98,18 +101,13 @@ def chunk_ingest(
         log.exception("storing the audio of a chunk failed")
         raise StorageUnavailable(str(exc)) from exc
     try:
-        with transaction.atomic():
-            chunk.save()
+        save_with_stored_audio(chunk)  # a failure deletes the file only where the row surely is not
     except IntegrityError:
         # A concurrent upload of the same recording won the race: answer with its chunk.
-        chunk.audio.delete(save=False)
         existing = chunk_find_duplicate(user=user, device_id=device_id, start_ts=start_ts, audio_sha256=sha256)
         if existing is None:
             raise
         return existing, False
-    except BaseException:
-        chunk.audio.delete(save=False)
-        raise
     # Stored: from here on nothing deletes it. The jobs go to the broker after the commit.
     CHUNK_JOBS.enqueue_on_commit([chunk.id])
     if chunk.gps_lat is not None:

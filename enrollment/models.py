@@ -153,6 +153,9 @@ class VoiceSample(models.Model):
     dim = models.PositiveSmallIntegerField()
     model_id = models.CharField(max_length=128)
     duration_ms = models.PositiveIntegerField()
+    # the band of the chunk it was cut from (speech/band.py): an owner sample joins only the
+    # voiceprint of its band ("" = recorded before bands were kept: wide)
+    band = models.CharField(max_length=8, blank=True, default="")
     # Derived from the review's audio: deleting the chunk (and so the review) deletes it too.
     review = models.OneToOneField(
         DecisionReview, on_delete=models.CASCADE, null=True, blank=True, related_name="voice_sample"

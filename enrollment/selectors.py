@@ -80,7 +80,8 @@ def enrollment_active_voiceprint(*, user, device_id: str | None = None) -> Activ
     The rule: the enrollments `_active_enrollments` picks for the device — the newest one's
     voiceprint, or the speech-weighted combination of the newest `VOICEPRINT_COMBINE_LAST` of
     the same model; then owner-confirmed samples of that model heard by the same device (or of
-    unknown device; the newest VOICEPRINT_SAMPLES_MAX) join it, each weighted by its duration,
+    unknown device; the newest VOICEPRINT_SAMPLES_MAX) join it — each the voiceprint of its own
+    band, wide or narrow (band.py) —, each weighted by its duration,
     their total weight capped so that they hold at most `VOICEPRINT_SAMPLES_MAX_SHARE` of the
     whole (the enrollments, weighted by their speech, always keep the rest: samples can refine
     the voiceprint, never replace it). Negatives are the newest VOICEPRINT_NEGATIVES_MAX "other
@@ -94,7 +95,11 @@ def enrollment_active_voiceprint(*, user, device_id: str | None = None) -> Activ
     owner_samples = same_model.filter(kind=VoiceSample.Kind.OWNER)
     if device_id:
         owner_samples = owner_samples.filter(device_id__in=[device_id, ""])
-    samples = list(owner_samples.only("embedding", "duration_ms")[: settings.VOICEPRINT_SAMPLES_MAX])
+    samples = list(owner_samples.only("embedding", "duration_ms", "band")[: settings.VOICEPRINT_SAMPLES_MAX])
+    # a sample joins only the voiceprint of its band (speech/band.py): one cut from a phone call
+    # would blur the wide-band voiceprint, and the other way round
+    wide = [s for s in samples if s.band != "narrow"]
+    narrow = [s for s in samples if s.band == "narrow"]
     others = same_model.filter(kind=VoiceSample.Kind.OTHER).only("embedding")[: settings.VOICEPRINT_NEGATIVES_MAX]
     negatives = [s.embedding_array() for s in others]
     dim = newest.voiceprint_dim or 0
@@ -111,23 +116,23 @@ def enrollment_active_voiceprint(*, user, device_id: str | None = None) -> Activ
         )
     from selective_speaker.speech.voiceprint import voiceprint_with_samples
 
-    def with_samples(vectors: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    def with_samples(vectors: list[np.ndarray], band_samples: list[VoiceSample]) -> tuple[np.ndarray, float]:
         # the same rule for both bands (the rule speechlab's answered-cards simulation measured)
         return voiceprint_with_samples(
             vectors,
             [float(e.speech_ms or 1) for e in used],
-            [s.embedding_array() for s in samples],
-            [s.duration_ms for s in samples],
+            [s.embedding_array() for s in band_samples],
+            [s.duration_ms for s in band_samples],
             max_share=share,
         )
 
-    vector, samples_share = with_samples([e.voiceprint_array() for e in used])
-    vector_narrow = None if any(n is None for n in narrows) else with_samples(narrows)[0]
+    vector, samples_share = with_samples([e.voiceprint_array() for e in used], wide)
+    vector_narrow = None if any(n is None for n in narrows) else with_samples(narrows, narrow)[0]
     return ActiveVoiceprint(
         vector=vector,
         enrollments=used,
         negatives=negatives_array,
-        owner_samples=len(samples) if samples_share else 0,
+        owner_samples=len(wide) if samples_share else 0,
         samples_share=round(samples_share, 4),
         device_id=newest.device_id,
         vector_narrow=vector_narrow,

@@ -30,11 +30,13 @@ from selective_speaker.audio_files import (
     delete_stored_file,
     file_sha256,
     read_stored_audio,
+    save_with_stored_audio,
     storage_errors,
 )
 from selective_speaker.jobs import JobQueue
 from selective_speaker.json_values import json_safe
 from selective_speaker.speech.audio import ms_to_samples
+from selective_speaker.speech.band import band_of
 from selective_speaker.speech.decision import DecisionRecord
 from selective_speaker.speech.types import Decision, SpeechError
 from selective_speaker.speech_config import speech_config, speech_engine
@@ -59,8 +61,10 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_i
     voiceprint judges that device's chunks (the owner's voice as that microphone hears it).
 
     Raises UploadTooLarge (413), ValidationError on `audio` (400) or StorageUnavailable (503);
-    nothing is stored in those cases. Once committed it is accepted: a broker that cannot take
-    the job then (down) delays it until the sweep sends it; the row and its recording stay.
+    nothing is stored in those cases. Once committed it is accepted, even when the commit's
+    acknowledgement was lost: a broker that cannot take the job then (down) delays it until the
+    sweep sends it; the row and its recording stay. A database that cannot say whether the row
+    was committed gives OperationalError (503) and keeps the recording.
     """
     check_upload_size(audio_file, max_bytes=settings.MAX_UPLOAD_MB * 1024 * 1024)
     if device_id:
@@ -81,12 +85,7 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_i
     except storage_errors() as exc:
         log.exception("storing the audio of an enrollment failed")
         raise StorageUnavailable(str(exc)) from exc
-    try:
-        with transaction.atomic():
-            enrollment.save()
-    except BaseException:
-        enrollment.audio.delete(save=False)
-        raise
+    save_with_stored_audio(enrollment)  # a failure deletes the file only where the row surely is not
     ENROLLMENT_JOBS.enqueue_on_commit([enrollment.id])  # stored: nothing deletes it from here on
     return enrollment
 
@@ -255,7 +254,7 @@ def decision_reviews_judge(*, reviews: Iterable[DecisionReview], verdict: str, r
         .order_by("chunk_id", "start_ms")
     )
     has_sample = {item.id for item in items if _sample_of(item) is not None}
-    embeddings, model_id = _embed_regions([item for item in items if item.id not in has_sample])
+    embeddings, model_id, bands = _embed_regions([item for item in items if item.id not in has_sample])
     now = timezone.now()
     with transaction.atomic():
         DecisionReview.objects.filter(id__in=[item.id for item in items]).update(
@@ -276,6 +275,7 @@ def decision_reviews_judge(*, reviews: Iterable[DecisionReview], verdict: str, r
                         "dim": int(vector.size),
                         "model_id": model_id[:128],
                         "duration_ms": item.duration_ms,
+                        "band": bands[item.id],
                     },
                 )
     samples = len(has_sample) + len(embeddings)
@@ -289,46 +289,49 @@ def _sample_of(review: DecisionReview) -> VoiceSample | None:
         return None
 
 
-def _embed_regions(reviews: list[DecisionReview]) -> tuple[dict[int, np.ndarray], str]:
-    """({review id: embedding of its region}, embedding model id); regions whose audio cannot be
-    read (no longer kept, unreadable, store down) or embedded (model unavailable) are left out."""
+def _embed_regions(reviews: list[DecisionReview]) -> tuple[dict[int, np.ndarray], str, dict[int, str]]:
+    """({review id: embedding of its region}, embedding model id, {review id: its chunk's band});
+    regions whose audio cannot be read (no longer kept, unreadable, store down) or embedded
+    (model unavailable) are left out."""
     embeddings: dict[int, np.ndarray] = {}
+    bands: dict[int, str] = {}
     model_id = ""
     by_chunk: dict[int, list[DecisionReview]] = {}
     for review in reviews:
         by_chunk.setdefault(review.chunk_id, []).append(review)
     for items in by_chunk.values():
-        vectors, chunk_model_id = _embed_stretches(items[0].chunk, [(r.start_ms, r.end_ms) for r in items])
+        vectors, chunk_model_id, band = _embed_stretches(items[0].chunk, [(r.start_ms, r.end_ms) for r in items])
         model_id = chunk_model_id or model_id
         embeddings.update({items[i].id: vector for i, vector in vectors.items()})
-    return embeddings, model_id
+        bands.update({items[i].id: band for i in vectors})
+    return embeddings, model_id, bands
 
 
-def _embed_stretches(chunk, stretches: list[tuple[int, int]]) -> tuple[dict[int, np.ndarray], str]:
-    """({index of the stretch: its embedding}, embedding model id), the chunk decoded once; empty
-    when its audio cannot be read (no longer kept, unreadable, store down) or the model is
-    unavailable; a stretch past the end of the audio is left out."""
+def _embed_stretches(chunk, stretches: list[tuple[int, int]]) -> tuple[dict[int, np.ndarray], str, str]:
+    """({index of the stretch: its embedding}, embedding model id, the chunk's band), the chunk
+    decoded once; empty when its audio cannot be read (no longer kept, unreadable, store down) or
+    the model is unavailable; a stretch past the end of the audio is left out."""
     if not chunk.audio:
-        return {}, ""
+        return {}, "", ""
     try:
         audio = read_stored_audio(chunk.audio, max_duration_ms=speech_config().max_duration_ms)
         embedder = speech_engine().embedder
     except (SpeechError, *storage_errors()):
         log.exception("chunk %s: its audio cannot be read for a voice sample", chunk.id)
-        return {}, ""
+        return {}, "", ""
     vectors = {}
     for index, (start_ms, end_ms) in enumerate(stretches):
         piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
         if piece.size >= ms_to_samples(100):
             vectors[index] = embedder.embed_audio(piece)
-    return vectors, embedder.model_id
+    return vectors, embedder.model_id, band_of(audio, speech_config())
 
 
 def voice_sample_record(*, chunk, start_ms: int, end_ms: int, kind: str) -> VoiceSample | None:
     """Keep the voice of one stretch of a chunk as a sample of `kind` (an owner who says "not
     me" about a kept utterance: an `other` sample, a negative from then on). None when its
     audio cannot be read or embedded (no longer kept, store down, model unavailable)."""
-    vectors, model_id = _embed_stretches(chunk, [(start_ms, end_ms)])
+    vectors, model_id, band = _embed_stretches(chunk, [(start_ms, end_ms)])
     if not vectors:
         return None
     vector = vectors[0]
@@ -340,4 +343,5 @@ def voice_sample_record(*, chunk, start_ms: int, end_ms: int, kind: str) -> Voic
         dim=int(vector.size),
         model_id=model_id[:128],
         duration_ms=end_ms - start_ms,
+        band=band,
     )

@@ -3,22 +3,28 @@ stored file back for the worker.
 
 Enrollment and chunk ingest share the checks: a size limit (413), a checksum for deduplication,
 and a full decode with the speech engine's decoder so that garbage, empty, truncated or
-over-long audio is refused with a readable reason on the `audio` field (400).
+over-long audio is refused with a readable reason on the `audio` field (400); and the insert of
+the row after its file (`save_with_stored_audio`), which never deletes the file of a committed row.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
+import os
 import re
 import struct
 import wave
+from contextlib import suppress
 
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.core.files.storage import FileSystemStorage, Storage
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
 from selective_speaker.speech.audio import AudioInfo, decode_audio
@@ -54,6 +60,11 @@ class StorageUnavailable(Exception):
     """The file store refused the upload; nothing was kept and the client may retry (HTTP 503)."""
 
 
+class StoreNotThere(OSError):
+    """The local file store's directory is missing, unreadable or empty (a volume not mounted):
+    an outage, which every reader of stored files takes as a storage error (a job retries)."""
+
+
 def storage_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean the storage backend failed, not our code."""
     errors: list[type[BaseException]] = [OSError]
@@ -64,6 +75,54 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     else:
         errors += [BotoCoreError, ClientError]
     return tuple(errors)
+
+
+def save_with_stored_audio(row: Model) -> None:
+    """Insert `row`, whose `audio` file is in the store already, in a transaction of its own.
+
+    When that fails the error goes on to the caller (a database outage answers 503) and the file
+    is deleted — only where no committed row can point at it. The commit itself can fail after
+    the row was written (the connection lost with its acknowledgement), so then the row is
+    looked up on a fresh connection: there, the upload is accepted after all and nothing is
+    raised; not there, the file goes; the database cannot tell (down), the file stays and the
+    client's retry finds the row or stores the file again. An orphan file only costs space until
+    it is swept; a file deleted under an accepted row is lost for good.
+    """
+    try:
+        with transaction.atomic():
+            row.save()
+    except BaseException as exc:
+        committed = _row_committed(row)
+        label = f"{type(row).__name__} {row.pk}"
+        if committed and isinstance(exc, Exception):
+            log.warning("%s: its commit reported %r, but the row is stored: accepted", label, exc)
+            return
+        if committed is False:
+            try:
+                row.audio.delete(save=False)
+            except storage_errors():
+                log.exception("%s was not stored; deleting its file %s failed", label, row.audio.name)
+        else:
+            log.error("%s may have been stored: its file %s is kept", label, row.audio.name)
+        raise
+
+
+def _row_committed(row: Model) -> bool | None:
+    """Whether `row`, whose save just failed, is in the database as other sessions see it;
+    None when the database cannot tell now."""
+    if row.pk is None:
+        return False  # the INSERT never answered: its transaction cannot have committed
+    alias = router.db_for_write(type(row), instance=row)
+    database = connections[alias]
+    if database.in_atomic_block:
+        return False  # a savepoint in the caller's transaction: rolled back (or all of it will be)
+    with suppress(DatabaseError):
+        database.close()  # a fresh session: the failed one may be broken half-way
+    try:
+        return type(row)._base_manager.using(alias).filter(pk=row.pk, audio=row.audio.name).exists()
+    except DatabaseError:
+        log.warning("cannot tell whether %s %s was stored", type(row).__name__, row.pk, exc_info=True)
+        return None
 
 
 def delete_stored_file(stored: FieldFile) -> None:
@@ -203,8 +262,11 @@ def audio_extension(info: AudioInfo) -> str:
 
 def read_stored_audio(stored: FieldFile, *, max_duration_ms: int) -> np.ndarray:
     """Decode a stored upload to 16 kHz mono. AudioError (permanent) when the file is gone or
-    unusable; storage outages raise the backend's own (transient) errors."""
+    unusable; storage outages raise the backend's own (transient) errors, and StoreNotThere
+    (an OSError) when the local store is not there to look in."""
     if not stored or not stored.storage.exists(stored.name):
+        if stored:
+            check_store_there(stored.storage)
         raise AudioError("the audio file is missing from storage", code=RejectionCode.AUDIO_MISSING)
     try:
         source = stored.path  # local storage: let FFmpeg read the file itself
@@ -212,6 +274,27 @@ def read_stored_audio(stored: FieldFile, *, max_duration_ms: int) -> np.ndarray:
         with stored.open("rb") as handle:
             source = handle.read()
     return decode_audio(source, max_duration_ms=max_duration_ms)[0]
+
+
+def check_store_there(storage: Storage) -> None:
+    """StoreNotThere when a local store's directory is missing, unreadable or empty.
+
+    A local directory that went away (an unmounted volume, lost permissions) makes `exists()`
+    answer False rather than fail: a file missing from it says nothing about the file. A store
+    that holds rows' files is never empty, so an empty one is a mount point without its volume.
+    A remote store (S3) raises its own errors when it is down; a key it lacks is really missing.
+    """
+    if not isinstance(storage, FileSystemStorage):
+        return
+    root = storage.location
+    try:
+        with os.scandir(root) as entries:
+            if next(entries, None) is not None:
+                return
+        problem, code = "is empty (a volume not mounted?)", errno.ENOENT
+    except OSError as exc:
+        problem, code = f"cannot be read ({exc.strerror})", exc.errno or errno.EIO
+    raise StoreNotThere(code, f"the file store {root} {problem}")
 
 
 def wav_clip(stored: FieldFile, *, start_ms: int, end_ms: int, max_duration_ms: int) -> bytes:

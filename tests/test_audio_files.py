@@ -2,7 +2,9 @@ import struct
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models.signals import post_save
 
 from selective_speaker.audio_files import audio_extension, check_audio, file_sha256
 from selective_speaker.speech.audio import AudioInfo
@@ -113,3 +115,62 @@ def test_wav_clip_raises_audio_error_when_the_file_is_gone_or_garbage():
         wav_clip(stored, start_ms=0, end_ms=500, max_duration_ms=60_000)
     with pytest.raises(AudioError):
         wav_clip(_stored(b"not audio at all" * 100), start_ms=0, end_ms=500, max_duration_ms=60_000)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outage", ["moved away", "empty mount point"])
+def test_it_tells_a_store_that_is_not_there_from_a_missing_file(media_root, outage):
+    """A local directory that went away makes `exists()` answer False: a storage error
+    (transient), not a file gone for good (AudioError, permanent)."""
+    from selective_speaker.audio_files import StoreNotThere, read_stored_audio, storage_errors
+
+    stored = _stored(wav_bytes(1.0))
+    media_root.rename(media_root.with_name("away"))
+    if outage == "empty mount point":
+        media_root.mkdir()
+    with pytest.raises(StoreNotThere, match="the file store") as raised:
+        read_stored_audio(stored, max_duration_ms=60_000)
+    assert isinstance(raised.value, storage_errors())
+
+
+@pytest.mark.django_db
+def test_a_remote_store_that_lacks_the_file_has_lost_it():
+    from selective_speaker.audio_files import read_stored_audio
+    from selective_speaker.speech.types import AudioError, RejectionCode
+
+    class RemoteStore(Storage):  # not a local directory: S3 says when it is down
+        def exists(self, name):
+            return False
+
+    stored = _stored(wav_bytes(1.0))
+    stored.storage = RemoteStore()
+    with pytest.raises(AudioError, match="missing") as raised:
+        read_stored_audio(stored, max_duration_ms=60_000)
+    assert raised.value.code == RejectionCode.AUDIO_MISSING
+
+
+@pytest.mark.django_db
+def test_it_deletes_the_file_of_a_row_rolled_back_with_the_callers_transaction(media_root):
+    """Inside the caller's transaction the save is a savepoint: a failure rolls the row back,
+    so nothing can point at the file."""
+    from django.db import OperationalError
+
+    from chunks.models import Chunk
+    from selective_speaker.audio_files import save_with_stored_audio
+    from tests.factories import ChunkFactory
+
+    chunk = ChunkFactory.build(user=ChunkFactory().user)
+    chunk.audio.save("c.wav", SimpleUploadedFile("c.wav", wav_bytes(1.0)), save=False)
+    name = chunk.audio.name
+
+    def insert_then_fail(**kwargs):
+        raise OperationalError("the savepoint could not be released")
+
+    post_save.connect(insert_then_fail, sender=Chunk, dispatch_uid="insert_then_fail")
+    try:
+        with pytest.raises(OperationalError):  # the test's transaction is the caller's
+            save_with_stored_audio(chunk)
+    finally:
+        post_save.disconnect(sender=Chunk, dispatch_uid="insert_then_fail")
+    assert chunk.pk is not None and not Chunk.objects.filter(pk=chunk.pk).exists()
+    assert not chunk.audio and not (media_root / name).exists()

@@ -69,6 +69,13 @@ def is_narrowband(audio: np.ndarray, max_ratio_db: float) -> bool:
     return bool(not np.isnan(ratio) and ratio < max_ratio_db)
 
 
+def band_of(audio: np.ndarray, config) -> str:
+    """"narrow" when band matching is on and `audio` is narrow-band, else "wide": which of the
+    owner's two voiceprints a sample of this audio may join."""
+    limit = config.narrowband_max_ratio_db
+    return "narrow" if limit is not None and is_narrowband(audio, limit) else "wide"
+
+
 def narrow_voiceprint(audio: np.ndarray, spans, embedder, config) -> np.ndarray:
     """The enrollment's voiceprint in the telephone band (the same speech spans, band-limited)."""
     from .voiceprint import embed_speech, voiceprint_from_windows

@@ -178,3 +178,28 @@ def test_it_offers_the_narrow_band_voiceprint_when_every_enrollment_has_one(user
 
     EnrollmentFactory(user=user)  # made before band matching: no narrow voiceprint
     assert enrollment_active_voiceprint(user=user).vector_narrow is None
+
+
+def test_a_sample_joins_only_the_voiceprint_of_its_band(user, settings):
+    settings.VOICEPRINT_SAMPLES_MAX_SHARE = 0.3
+    enrollment = EnrollmentFactory(user=user, model_id="campplus-192-test")
+    narrow = enrollment.voiceprint_array()[::-1].copy()
+    Enrollment.objects.update(voiceprint_narrow=Enrollment.voiceprint_bytes(narrow))
+    phone = VoiceSampleFactory(user=user, band="narrow")
+    active = enrollment_active_voiceprint(user=user)
+    np.testing.assert_array_equal(active.vector, enrollment.voiceprint_array())  # the wide one: untouched
+    assert active.owner_samples == 0
+    assert np.dot(active.vector_narrow, phone.embedding_array()) > np.dot(narrow, phone.embedding_array())
+
+    room = VoiceSampleFactory(user=user, band="wide")
+    legacy = VoiceSampleFactory(user=user)  # kept before bands were recorded: wide
+    active = enrollment_active_voiceprint(user=user)
+    assert active.owner_samples == 2
+    expected = combine_voiceprints(
+        [narrow, phone.embedding_array()], [enrollment.speech_ms, min(phone.duration_ms, 0.3 / 0.7 * enrollment.speech_ms)]
+    )
+    np.testing.assert_allclose(active.vector_narrow, expected, atol=1e-6)
+    assert np.dot(active.vector, room.embedding_array()) > np.dot(enrollment.voiceprint_array(), room.embedding_array())
+    assert np.dot(active.vector, legacy.embedding_array()) > np.dot(
+        enrollment.voiceprint_array(), legacy.embedding_array()
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from enrollment.services import decision_reviews_replace
 from review.services import decision_review_judge
 from selective_speaker.speech.decision import DecisionRecord
 from tests.admin_pages import queued_jobs
+from tests.audio_samples import wav_bytes
 from tests.factories import ChunkFactory, DecisionReviewFactory, EnrollmentFactory, UserFactory
 from utterances.models import Utterance
 
@@ -153,6 +155,15 @@ def test_it_learns_an_owner_sample_from_the_regions_audio_and_reprocesses(
     assert np.isclose(np.linalg.norm(sample.embedding_array()), 1.0)
     assert Chunk.objects.get(id=review.chunk_id).status == Chunk.Status.QUEUED
     assert queued_jobs() == [("chunks.tasks.process_chunk", (review.chunk_id,))]
+
+
+@pytest.mark.parametrize(("sample_rate", "band"), [(16_000, "wide"), (8_000, "narrow")])
+def test_a_sample_records_the_band_of_its_chunk(user, fake_engine, sample_rate, band):
+    # an 8 kHz recording (a phone line) has nothing above 4 kHz: its sample joins the narrow voiceprint
+    audio = ContentFile(wav_bytes(2.0, sample_rate=sample_rate, seed=1), name="chunk.wav")
+    review = DecisionReviewFactory(chunk=ChunkFactory(user=user, audio=audio), start_ms=200, end_ms=1500)
+    decision_review_judge(reviews=[review], verdict=OWNER, reviewed_by=UserFactory(is_staff=True))
+    assert VoiceSample.objects.get(review=review).band == band
 
 
 def test_it_keeps_a_rejected_voice_as_a_negative_for_the_next_run(user, fake_engine):
