@@ -11,9 +11,16 @@ a filter for the chunks whose last reprocess changed something.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 
 from chunks.models import Chunk, Location
 from chunks.places import chunk_regeocode
@@ -87,6 +94,19 @@ class LastChangeFilter(admin.SimpleListFilter):
         return queryset
 
 
+def reprocess_blocked(chunk: Chunk) -> str:
+    """Why reprocessing the chunk now would do nothing, beside the change page's disabled
+    Reprocess button; "" when it can be reprocessed. A queued chunk is processed soon anyway,
+    with the voiceprint of that moment."""
+    if not chunk.audio:
+        return "Its audio is no longer kept: it cannot be processed again."
+    if chunk.status == Chunk.Status.QUEUED:
+        return "Already queued: it will be processed soon."
+    if chunk.status == Chunk.Status.PROCESSING:
+        return "Being processed now."
+    return ""
+
+
 def change_counts(change: dict | None) -> str | None:
     """'+1 −0 ~2' (added, removed, changed), 'no change', or None before any reprocess."""
     if not isinstance(change, dict):
@@ -98,20 +118,19 @@ def change_counts(change: dict | None) -> str | None:
 
 @admin.register(Chunk)
 class ChunkAdmin(admin.ModelAdmin):
+    # Compact columns that all fit a 1280 px screen beside the filters (the id, attempts and
+    # processing time are on the chunk's page).
     list_display = [
-        "id",
-        "user",
-        "device_id",
-        "start_ts",
-        "duration",
+        "recorded",
+        "user_device",
         "status",
-        "segments_count",
-        "last_change",
+        "duration",
         "owner_speech",
+        "utterances",
+        "last_change",
         "place",
-        "attempts",
-        "processed_at",
     ]
+    list_display_links = ("recorded",)
     list_filter = ["status", LastChangeFilter, "device_id", "start_ts", "created_at", PlaceFilter]
     list_select_related = ["user", "location"]
     search_fields = ["user__username", "user__email", "device_id", "^audio_sha256", "error"]
@@ -142,15 +161,58 @@ class ChunkAdmin(admin.ModelAdmin):
         """Nothing of the chunk itself is editable: saving the page saves the inline's deletions
         and must not write the chunk back over what a worker may have stored meanwhile."""
 
+    def changelist_view(self, request, extra_context=None):
+        # The list needs the width the navigation sidebar would take (the breadcrumbs lead back).
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page, with a Reprocess button that is disabled, with the reason, when it would
+        do nothing."""
+        chunk = self.get_object(request, unquote(object_id))
+        context = {
+            "can_reprocess": chunk is not None and self.has_change_permission(request, chunk),
+            "reprocess_blocked": reprocess_blocked(chunk) if chunk is not None else "",
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.reprocess_view))
+        return [path("<path:object_id>/reprocess/", view, name="chunks_chunk_reprocess"), *super().get_urls()]
+
+    def reprocess_view(self, request, object_id):
+        """The change page's Reprocess button: the action, on this chunk."""
+        chunk = self.get_object(request, unquote(object_id))
+        if chunk is None:
+            raise Http404("No such chunk.")
+        if not self.has_change_permission(request, chunk):
+            raise PermissionDenied
+        self.reprocess(request, Chunk.objects.filter(pk=chunk.pk))
+        return redirect("admin:chunks_chunk_change", chunk.pk)
+
     # --- columns and audit fields ---------------------------------------------------------
 
-    @admin.display(description="duration (s)", ordering="duration_ms")
+    @admin.display(description="recorded", ordering="start_ts")
+    def recorded(self, chunk: Chunk):
+        return format_html(
+            '<span style="white-space: nowrap">{}</span>', f"{timezone.localtime(chunk.start_ts):%Y-%m-%d %H:%M}"
+        )
+
+    @admin.display(description="user · device", ordering="user__username")
+    def user_device(self, chunk: Chunk):
+        return format_html('{}<br><span style="color: var(--body-quiet-color)">{}</span>', chunk.user, chunk.device_id)
+
+    @admin.display(description="length (s)", ordering="duration_ms")
     def duration(self, chunk: Chunk) -> float:
         return seconds(chunk.duration_ms)
 
     @admin.display(description="owner speech (s)", ordering="owner_speech_ms")
     def owner_speech(self, chunk: Chunk) -> float:
         return seconds(chunk.owner_speech_ms)
+
+    @admin.display(description="utterances", ordering="segments_count")
+    def utterances(self, chunk: Chunk) -> int:
+        return chunk.segments_count
 
     @admin.display(description="last change")
     def last_change(self, chunk: Chunk):
@@ -192,9 +254,10 @@ class ChunkAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, summary)
 
     @admin.display(description="place", ordering="location__address")
-    def place(self, chunk: Chunk) -> str | None:
+    def place(self, chunk: Chunk):
         if chunk.location_id is not None:
-            return str(chunk.location)
+            address = str(chunk.location)
+            return format_html('<span title="{}">{}</span>', address, Truncator(address).chars(40))
         if chunk.gps_lat is not None and chunk.gps_lon is not None:
             return f"{chunk.gps_lat:.4f}, {chunk.gps_lon:.4f} (not geocoded)"
         return None
@@ -215,22 +278,27 @@ class ChunkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess selected chunks", permissions=["change"])
     def reprocess(self, request, queryset):
-        chunks = list(queryset.select_related(None).only("id", "audio"))
-        queued = chunk_reprocess(chunks=chunks)
-        without_audio = sum(1 for chunk in chunks if not chunk.audio)
-        busy = len(chunks) - queued - without_audio
+        """Queue the selected chunks again, skipping (and counting) those already queued, being
+        processed (the service decides: a stale claim is queued again) or without audio."""
+        chunks = list(queryset.select_related(None).only("id", "audio", "status"))
+        without_audio = [chunk for chunk in chunks if not chunk.audio]
+        already = [chunk for chunk in chunks if chunk.audio and chunk.status == Chunk.Status.QUEUED]
+        ready = [chunk for chunk in chunks if chunk.audio and chunk.status != Chunk.Status.QUEUED]
+        queued = chunk_reprocess(chunks=ready)
+        skipped = {
+            "being processed now": len(ready) - queued,
+            "already queued": len(already),
+            "audio no longer kept": len(without_audio),
+        }
         message = f"{counted(queued, 'chunk')} queued for processing"
-        if busy:
-            message += f", {busy} skipped (being processed now)"
-        if without_audio:
-            message += f", {without_audio} skipped (audio no longer kept)"
-        message += "."
+        message += "".join(f", {count} skipped ({why})" for why, count in skipped.items() if count) + "."
+        busy = len(chunks) - queued
         if queued:
             message += (
                 " What each new result changes shows in the 'last change' column as it finishes "
                 "(filter: last reprocess › Changed segments)."
             )
-        self.message_user(request, message, messages.WARNING if busy or without_audio else messages.SUCCESS)
+        self.message_user(request, message, messages.WARNING if busy else messages.SUCCESS)
 
     @admin.action(description="Re-geocode selected chunks", permissions=["change"])
     def regeocode(self, request, queryset):

@@ -1,6 +1,8 @@
 """/account/: the owner's account as a whole — voice enrollments, API token, download or erase
-all of their data. Plain forms; the token's key is shown once, in the answer to the POST that
-made it, and never stored in the session or the page's URL."""
+all of their data. Plain forms, each POST answered with a redirect (post/redirect/get): a reload
+never sends a form again. A new token's key is shown once, on the page the POST redirects to;
+the session carries only a one-time mark of which token to show (a keyed digest, never the key),
+and the key never goes into the page's URL."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from rest_framework.authtoken.models import Token
@@ -20,6 +24,9 @@ from chunks.selectors import chunk_device_ids
 from enrollment.selectors import enrollment_active_ids, enrollment_list
 from pages.forms import EraseDataForm
 from selective_speaker.audio_files import StorageUnavailable
+
+# The session's one-time mark of a token to show once, set by token_create, used by account.
+NEW_TOKEN_SESSION_KEY = "account.new_token"
 
 # What account_erase's counts are called on the page (others are shown by their label).
 ERASED_NAMES = {
@@ -35,19 +42,21 @@ ERASED_NAMES = {
 @require_safe
 @never_cache
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/account/account.html", _account_context(request))
+    context = _account_context(request)
+    if request.method == "GET":  # a HEAD must not use up the one showing of a new token
+        context.update(_new_token_shown(request, context["token"]))
+    return render(request, "pages/account/account.html", context)
 
 
 @login_required
 @require_POST
-@never_cache
 def token_create(request: HttpRequest) -> HttpResponse:
-    """A new API token, shown on this answer only; any earlier token stops working."""
+    """A new API token; any earlier token stops working. The key is shown once, by the page this
+    redirects to: reloading that page shows the token's date, and makes no new token."""
     replaced = account_token_revoke(user=request.user)
     token = account_token_issue(user=request.user)
-    context = _account_context(request)
-    context.update(new_token=token.key, token_replaced=replaced)
-    return render(request, "pages/account/account.html", context)
+    request.session[NEW_TOKEN_SESSION_KEY] = {"digest": _token_digest(token.key), "replaced": replaced}
+    return redirect(reverse("account:index") + "#token")
 
 
 @login_required
@@ -109,5 +118,20 @@ def _account_context(request: HttpRequest) -> dict:
         "enrollments": list(enrollment_list(user=user)[:20]),
         "active_ids": enrollment_active_ids(user=user),
         "device_ids": chunk_device_ids(user=user),
-        "token": Token.objects.filter(user=user).only("created").first(),
+        "token": Token.objects.filter(user=user).first(),
     }
+
+
+def _token_digest(key: str) -> str:
+    return salted_hmac(NEW_TOKEN_SESSION_KEY, key).hexdigest()
+
+
+def _new_token_shown(request: HttpRequest, token: Token | None) -> dict:
+    """The new token's key for this one page, when token_create just made it: the session's mark
+    is used up here, and names only that token (revoked or replaced since: nothing is shown)."""
+    made = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    if not isinstance(made, dict) or token is None:
+        return {}
+    if not constant_time_compare(made.get("digest", ""), _token_digest(token.key)):
+        return {}
+    return {"new_token": token.key, "token_replaced": bool(made.get("replaced"))}

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from chunks.models import Chunk
 from chunks.selectors import chunk_device_ids, chunk_with_audio
 from chunks.services import chunk_reprocess
 from enrollment.models import Enrollment
@@ -25,6 +26,9 @@ from pages.forms import ENROLLMENT_PHRASES, EnrollmentUploadForm
 from selective_speaker.audio_files import StorageUnavailable, UploadTooLarge
 
 PENDING_STATUSES = (Enrollment.Status.PENDING, Enrollment.Status.PROCESSING)
+# Recordings on their way through the worker: they are processed with the newest voiceprint
+# anyway, so they are neither offered nor queued again.
+IN_PROGRESS = (Chunk.Status.QUEUED, Chunk.Status.PROCESSING)
 
 
 @login_required
@@ -45,13 +49,18 @@ def enroll(request: HttpRequest) -> HttpResponse:
     if form is None:
         form = EnrollmentUploadForm(initial={"phrase": phrase_index, "read_phrase": True})
     enrollments = list(enrollment_list(user=request.user)[:10])
+    active_ids = enrollment_active_ids(user=request.user)
+    latest = enrollments[0] if enrollments else None
     context = {
         "form": form,
         "phrase": ENROLLMENT_PHRASES[phrase_index],
         "phrase_index": phrase_index,
         "enrollments": enrollments,
-        "active_ids": enrollment_active_ids(user=request.user),
-        "latest": enrollments[0] if enrollments else None,
+        "active_ids": active_ids,
+        "latest": latest,
+        "still_in_use": _still_in_use(request, latest, active_ids)
+        if latest and latest.status != Enrollment.Status.READY
+        else None,
         "device_ids": chunk_device_ids(user=request.user),
     }
     return render(request, "pages/enroll/enroll.html", context)
@@ -93,7 +102,7 @@ def enrollment_status(request: HttpRequest, enrollment_id: int) -> HttpResponse:
 @require_POST
 def reprocess_chunks(request: HttpRequest) -> HttpResponse:
     """Process again, with the current voiceprint, every recording whose audio is still kept."""
-    queued = chunk_reprocess(chunks=chunk_with_audio(user=request.user))
+    queued = chunk_reprocess(chunks=_reprocessable(request))
     if queued:
         messages.success(
             request,
@@ -105,15 +114,33 @@ def reprocess_chunks(request: HttpRequest) -> HttpResponse:
     return redirect("timeline:index")
 
 
+def _reprocessable(request: HttpRequest):
+    """The owner's recordings that processing again would change: audio kept, not under way."""
+    return chunk_with_audio(user=request.user).exclude(status__in=IN_PROGRESS)
+
+
+def _still_in_use(request: HttpRequest, enrollment: Enrollment, active_ids: set[int]) -> Enrollment | None:
+    """While `enrollment` is not in use (rejected, or still being checked), the enrollment whose
+    voiceprint recordings are compared with: the newest in use for its device, else the newest in
+    use; None when none is."""
+    if enrollment.id in active_ids or not active_ids:
+        return None
+    in_use = list(enrollment_list(user=request.user).filter(id__in=active_ids).only("id", "created_at", "device_id"))
+    same_device = [e for e in in_use if e.device_id == enrollment.device_id]
+    return (same_device or in_use or [None])[0]
+
+
 def _status_context(request: HttpRequest, enrollment_id: int) -> dict:
     enrollment = enrollment_get(user=request.user, enrollment_id=enrollment_id)
     if enrollment is None:
         raise Http404("No such enrollment.")
     pending = enrollment.status in PENDING_STATUSES
     ready = enrollment.status == Enrollment.Status.READY
+    active_ids = enrollment_active_ids(user=request.user)
     return {
         "enrollment": enrollment,
         "pending": pending,
-        "active": ready and enrollment.id in enrollment_active_ids(user=request.user),
-        "reprocessable": chunk_with_audio(user=request.user).count() if ready else 0,
+        "active": ready and enrollment.id in active_ids,
+        "still_in_use": None if ready else _still_in_use(request, enrollment, active_ids),
+        "reprocessable": _reprocessable(request).count() if ready else 0,
     }

@@ -2,7 +2,9 @@
 staff verdicts produce; the enrollment list gains a link to each user's voice summary.
 
 The review list is text-free (uncertain speech is not transcribed by default): staff listen to
-the region itself, served by a staff-only view, and mark it as the owner or not. The actions
+the region, served by a staff-only view with a second of the recording on each side and at least
+3 s in all (chunks.clips.clip_window: under a second, a voice cannot be judged), the region
+marked on a bar under the player, and mark it as the owner or not. The actions
 call review.services.decision_review_judge, which feeds the voiceprint or its negatives and
 queues the chunks again, and say what happened.
 """
@@ -19,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from chunks.clips import clip_window
 from enrollment.admin import EnrollmentAdmin
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from review.filters import AudioKeptFilter, SimilarityBandFilter, VerdictFilter
@@ -35,6 +38,11 @@ def _quiet(text: str):
     return format_html('<span style="color: var(--body-quiet-color); white-space: nowrap">{}</span>', text)
 
 
+def review_clip_window(review: DecisionReview) -> tuple[int, int]:
+    """[start, end) ms of the chunk that the review's player plays: the region with context."""
+    return clip_window(review.start_ms, review.end_ms, length_ms=review.chunk.duration_ms)
+
+
 @admin.register(DecisionReview)
 class DecisionReviewAdmin(admin.ModelAdmin):
     list_display = ["region", "chunk_shown", "user_summary", "similarity_shown", "player", "verdict", "reviewed"]
@@ -45,6 +53,11 @@ class DecisionReviewAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "chunk__device_id"]
     ordering = ["-created_at", "-id"]
     actions = ["mark_owner", "mark_not_owner"]
+
+    class Media:
+        js = ("js/audio_metadata.js", "js/review_clip.js")
+        css = {"all": ["css/review_clip.css"]}
+
     fields = [
         "user_summary",
         "chunk_shown",
@@ -103,17 +116,19 @@ class DecisionReviewAdmin(admin.ModelAdmin):
     # --- the region's audio -----------------------------------------------------------------
 
     def clip_view(self, request, review_id: int):
-        """The region's audio as a WAV (16 kHz mono), with HTTP range support for the player."""
+        """The region's audio with its context (review_clip_window) as a WAV (16 kHz mono),
+        with HTTP range support for the player."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         review = get_object_or_404(self.get_queryset(request), pk=review_id)
         if not review.chunk.audio:
             raise Http404("the chunk's audio is no longer kept")
+        start_ms, end_ms = review_clip_window(review)
         try:
             data = wav_clip(
                 review.chunk.audio,
-                start_ms=review.start_ms,
-                end_ms=review.end_ms,
+                start_ms=start_ms,
+                end_ms=end_ms,
                 max_duration_ms=speech_config().max_duration_ms,
             )
         except SpeechError as exc:
@@ -163,9 +178,20 @@ class DecisionReviewAdmin(admin.ModelAdmin):
     def player(self, review: DecisionReview):
         if not review.chunk.audio:
             return format_html('<span style="color: var(--body-quiet-color)">{}</span>', "audio no longer kept")
+        start_ms, end_ms = review_clip_window(review)
+        length = max(end_ms - start_ms, 1)
+        region_start, region_end = review.start_ms - start_ms, review.end_ms - start_ms
         return format_html(
-            '<audio controls preload="none" src="{}" style="height: 2.2em; width: 200px"></audio>',
+            '<div class="review-clip" data-region-start-ms="{}" data-region-end-ms="{}">'
+            '<audio controls preload="none" data-load-metadata src="{}"></audio>'
+            '<div class="review-clip-bar" aria-hidden="true"><span class="review-clip-region" style="left: {}%; '
+            'width: {}%"></span><span class="review-clip-playhead"></span></div>{}</div>',
+            region_start,
+            region_end,
             reverse("admin:enrollment_decisionreview_clip", args=[review.pk]),
+            f"{100 * region_start / length:.1f}",
+            f"{100 * (region_end - region_start) / length:.1f}",
+            _quiet(f"region {region_start / 1000:.1f}–{region_end / 1000:.1f} s of {length / 1000:.1f} s"),
         )
 
     @admin.display(description="reviewed", ordering="reviewed_at")

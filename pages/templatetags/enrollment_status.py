@@ -39,7 +39,10 @@ def rejection_words(code: str) -> tuple[str, str] | None:
         ),
         RejectionCode.TOO_QUIET: (
             "Too quiet: your voice was hard to hear.",
-            "Hold the phone about a hand's width from your mouth and speak at a normal volume.",
+            (
+                "Hold the phone about a hand's width from your mouth and speak at a normal volume. If nothing "
+                "was recorded at all, check that the microphone is on and not muted."
+            ),
         ),
         RejectionCode.SEVERAL_VOICES: (
             "More than one voice: somebody else can be heard in the recording.",

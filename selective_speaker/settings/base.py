@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: /api/docs/ needs no CDN
     "django_q",
     "axes",  # login lockout: failed sign-ins per account and per address (account/lockout.py)
     "selective_speaker",  # shared job machinery: writes JOB_SCHEDULES after every migrate

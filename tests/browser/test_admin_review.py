@@ -92,17 +92,16 @@ def test_it_lets_staff_listen_and_judge_uncertain_regions(page, staff, uncertain
     expect(page.locator("#result_list tbody tr")).to_have_count(4)  # pending only
     expect(row(page, without_audio)).to_contain_text("audio no longer kept")
 
-    # The player loads just the region (1.9 s) from the staff-only clip view.
+    # The player loads the region (1.9 s) with a second on each side from the staff-only clip
+    # view, and shows its length before it is played; the bar under it marks the region.
     player = row(page, near).locator("audio")
-    duration = player.evaluate(
-        """audio => new Promise((resolve, reject) => {
-            audio.addEventListener("loadedmetadata", () => resolve(audio.duration), {once: true});
-            audio.addEventListener("error", () => reject(new Error("the clip did not load")), {once: true});
-            audio.preload = "metadata";
-            audio.load();
-        })"""
-    )
-    assert duration == pytest.approx(1.9, abs=0.05)
+    player.scroll_into_view_if_needed()
+    page.wait_for_function("audio => audio.readyState >= 1 && audio.duration > 0", arg=player.element_handle())
+    assert player.evaluate("audio => audio.duration") == pytest.approx(3.9, abs=0.05)
+    expect(row(page, near)).to_contain_text("region 1.0–2.9 s of 3.9 s")
+    region = row(page, near).locator(".review-clip-region").bounding_box()
+    bar = row(page, near).locator(".review-clip-bar").bounding_box()
+    assert region["x"] - bar["x"] == pytest.approx(bar["width"] * 1.0 / 3.9, abs=2)
     shot = screenshot(page, "admin-review-list")
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, DOCS_SCREENSHOT)

@@ -181,6 +181,65 @@ def test_it_reprocesses_selected_chunks_and_says_what_it_queued(admin_client, dj
     )
 
 
+def test_it_skips_chunks_already_queued(admin_client, django_capture_on_commit_callbacks):
+    waiting = ChunkFactory(status=Chunk.Status.QUEUED, attempts=2)
+    done = ChunkFactory(status=Chunk.Status.DONE)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(admin_client, CHUNKS, "reprocess", [waiting, done])
+    assert messages_of(response)[0].startswith("1 chunk queued for processing, 1 skipped (already queued).")
+    assert queued_jobs() == [("chunks.tasks.process_chunk", (done.pk,))]
+    waiting.refresh_from_db()
+    assert waiting.attempts == 2  # left as it was: not queued a second time
+
+
+def reprocess_button(html: str) -> str:
+    start = html.index('action="/admin/chunks/chunk/')
+    return html[start : html.index("</button>", start)]
+
+
+def test_its_page_offers_reprocess_only_when_it_would_do_something(admin_client):
+    cases = [
+        (ChunkFactory(status=Chunk.Status.DONE), ""),
+        (ChunkFactory(status=Chunk.Status.FAILED), ""),
+        (ChunkFactory(status=Chunk.Status.QUEUED), "Already queued: it will be processed soon."),
+        (ChunkFactory(status=Chunk.Status.PROCESSING, claimed_at=timezone.now()), "Being processed now."),
+        (ChunkFactory(status=Chunk.Status.DONE, audio=""), "Its audio is no longer kept"),
+    ]
+    for chunk, reason in cases:
+        html = admin_client.get(change_url(chunk)).content.decode()
+        button = reprocess_button(html)
+        assert ("disabled" in button) == bool(reason), chunk.status
+        if reason:
+            assert reason in html and 'id="reprocess-blocked"' in html
+        else:
+            assert 'id="reprocess-blocked"' not in html
+
+
+def test_its_reprocess_button_queues_the_chunk(admin_client, django_capture_on_commit_callbacks):
+    chunk = ChunkFactory(status=Chunk.Status.DONE)
+    url = reverse("admin:chunks_chunk_reprocess", args=[chunk.pk])
+    assert admin_client.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url)
+    assert response.status_code == 302 and response["Location"] == change_url(chunk)
+    assert messages_of(response)[0].startswith("1 chunk queued for processing.")
+    assert queued_jobs() == [("chunks.tasks.process_chunk", (chunk.pk,))]
+    again = admin_client.post(url)
+    assert messages_of(again)[-1] == "0 chunks queued for processing, 1 skipped (already queued)."
+    assert admin_client.post(reverse("admin:chunks_chunk_reprocess", args=[987654])).status_code == 404
+
+
+def test_its_reprocess_button_needs_the_change_permission(client, django_user_model):
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_chunk"))
+    client.force_login(viewer)
+    chunk = ChunkFactory(status=Chunk.Status.DONE)
+    assert "Reprocess</button>" not in client.get(change_url(chunk)).content.decode()
+    assert client.post(reverse("admin:chunks_chunk_reprocess", args=[chunk.pk])).status_code == 403
+    chunk.refresh_from_db()
+    assert chunk.status == Chunk.Status.DONE
+
+
 def test_it_says_plainly_when_nothing_could_be_queued(admin_client):
     busy = ChunkFactory(status=Chunk.Status.PROCESSING, claimed_at=timezone.now())
     response = run_action(admin_client, CHUNKS, "reprocess", [busy])

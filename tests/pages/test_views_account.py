@@ -58,23 +58,54 @@ def test_it_shows_the_account_with_enrollments_and_devices(owner_client, user, o
     assert 'href="/account/export.json"' in content and 'href="/account/erase/"' in content
 
 
-def test_it_shows_a_new_token_once(owner_client, user):
+def test_it_shows_a_new_token_once_after_a_redirect(owner_client, user):
     response = owner_client.post(URL + "token/")
     token = Token.objects.get(user=user)
-    assert response.status_code == 200
-    assert f'value="{token.key}"' in response.content.decode()
-    assert response["Cache-Control"].startswith("max-age=0")
-    again = owner_client.get(URL).content.decode()
+    assert response.status_code == 302 and response["Location"] == URL + "#token"  # post/redirect/get
+    shown = owner_client.get(URL)
+    assert f'value="{token.key}"' in shown.content.decode()
+    assert shown["Cache-Control"].startswith("max-age=0")
+    assert "data-copy-target=\"new-token\"" in shown.content.decode()  # the copy button
+    again = owner_client.get(URL).content.decode()  # a reload: shows the date, makes no token
     assert token.key not in again
     assert "You have a token, created" in again
+    assert Token.objects.get(user=user).key == token.key
+
+
+def test_it_keeps_the_key_out_of_the_session(owner_client, user):
+    owner_client.post(URL + "token/")
+    key = Token.objects.get(user=user).key
+    assert key not in json.dumps(dict(owner_client.session))
+
+
+def test_a_head_request_does_not_use_up_the_showing(owner_client, user):
+    owner_client.post(URL + "token/")
+    assert owner_client.head(URL).status_code == 200
+    assert Token.objects.get(user=user).key in owner_client.get(URL).content.decode()
+
+
+def test_it_shows_nothing_for_a_token_revoked_meanwhile(owner_client, user):
+    owner_client.post(URL + "token/")
+    Token.objects.filter(user=user).delete()
+    Token.objects.create(user=user)  # another tab made one after: not the one this page made
+    content = owner_client.get(URL).content.decode()
+    assert 'id="new-token"' not in content and "You have a token, created" in content
 
 
 def test_a_new_token_replaces_the_old_one(owner_client, user):
     old = Token.objects.create(user=user)
-    content = owner_client.post(URL + "token/").content.decode()
+    content = owner_client.post(URL + "token/", follow=True).content.decode()
     new = Token.objects.get(user=user)
     assert new.key != old.key and new.key in content and old.key not in content
     assert "the old one no longer works" in content
+
+
+def test_it_warns_before_a_new_token_replaces_the_old_one(owner_client, user):
+    assert "devices using the old token will stop uploading" not in owner_client.get(URL).content.decode()
+    Token.objects.create(user=user)
+    content = owner_client.get(URL).content.decode()
+    assert "devices using the old token will stop uploading" in content
+    assert 'data-confirm="Make a new token? The current one stops working at once' in content
 
 
 def test_it_revokes_the_token(owner_client, user, other_user):

@@ -159,6 +159,16 @@ def test_it_says_why_an_enrollment_was_rejected(owner_client, user, error, code,
     assert 'data-active="false"' in content
 
 
+def test_it_says_a_silent_recording_is_silent(owner_client, user):
+    reason = "the recording is silent: no sound at all was recorded; check that the microphone is on and not muted"
+    enrollment = EnrollmentFactory(
+        user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error=reason, error_code="too_quiet"
+    )
+    content = owner_client.get(f"{URL}{enrollment.id}/").content.decode()
+    assert "What the server found: the recording is silent" in content
+    assert "check that the microphone is on and not muted" in content and "dBFS" not in content
+
+
 def test_it_says_when_a_retry_is_under_way(user):
     enrollment = EnrollmentFactory(
         user=user, status=Enrollment.Status.PENDING, voiceprint=None, error="attempt 1 failed: x"
@@ -212,3 +222,45 @@ def test_it_enrolls_the_device_the_owner_will_wear(owner_client, user):
     response = owner_client.post(URL, {"audio": audio, "phrase": 0, "read_phrase": "on", "device_id": "pendant-1"})
     enrollment = Enrollment.objects.get(user=user)
     assert response.status_code == 302 and enrollment.device_id == "pendant-1"
+
+
+def test_it_says_the_earlier_voiceprint_is_still_in_use_after_a_rejection(owner_client, user):
+    earlier = EnrollmentFactory(user=user)
+    rejected = EnrollmentFactory(
+        user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error="too little speech", error_code="too_short"
+    )
+    for url in (f"{URL}{rejected.id}/", f"{URL}{rejected.id}/status/"):
+        content = owner_client.get(url).content.decode()
+        assert "Your earlier voiceprint is still in use" in content, url
+        assert f'datetime="{earlier.created_at.isoformat()}"' in content and "as before this attempt" in content
+    page = owner_client.get(URL).content.decode()
+    assert "Your latest enrollment:" in page and "Your earlier voiceprint is still in use" in page
+    assert "Your earlier voiceprint is still in use" not in owner_client.get(f"{URL}{earlier.id}/").content.decode()
+
+
+def test_it_says_no_voiceprint_is_in_use_after_a_first_rejection(owner_client, user):
+    rejected = EnrollmentFactory(
+        user=user, status=Enrollment.Status.REJECTED, voiceprint=None, error="too little speech", error_code="too_short"
+    )
+    content = owner_client.get(f"{URL}{rejected.id}/").content.decode()
+    assert "No voiceprint is in use yet" in content and "still in use" not in content
+
+
+def test_it_says_which_voiceprint_is_used_while_a_new_one_is_checked(owner_client, user):
+    EnrollmentFactory(user=user)
+    pending = EnrollmentFactory(user=user, status=Enrollment.Status.PENDING, voiceprint=None)
+    content = owner_client.get(f"{URL}{pending.id}/status/").content.decode()
+    assert "Your earlier voiceprint is still in use" in content and "until this one is accepted" in content
+
+
+def test_it_neither_offers_nor_queues_recordings_already_on_their_way(owner_client, user):
+    enrollment = EnrollmentFactory(user=user)
+    done = ChunkFactory(user=user, status=Chunk.Status.DONE)
+    waiting = ChunkFactory(user=user, status=Chunk.Status.QUEUED, attempts=2)
+    ChunkFactory(user=user, status=Chunk.Status.PROCESSING)
+    content = owner_client.get(f"{URL}{enrollment.id}/").content.decode()
+    assert "Reprocess 1 recording<" in content
+    response = owner_client.post(URL + "reprocess/", follow=True)
+    assert "1 recording queued to be processed again" in response.content.decode()
+    assert Chunk.objects.get(id=done.id).status == Chunk.Status.QUEUED
+    assert Chunk.objects.get(id=waiting.id).attempts == 2  # left alone: it was queued already

@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from chunks.models import Chunk
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from tests.admin_pages import count_queries, messages_of, offered_actions, queued_jobs, run_action
+from tests.audio_samples import wav_bytes
 from tests.factories import ChunkFactory, DecisionReviewFactory, EnrollmentFactory, UserFactory, VoiceSampleFactory
 
 REVIEWS = reverse("admin:enrollment_decisionreview_changelist")
@@ -45,7 +47,7 @@ def staff_with(django_user_model, *codenames):
 
 def test_it_lists_pending_regions_with_a_player_and_their_scores(admin_client, user):
     review = DecisionReviewFactory(
-        chunk=ChunkFactory(user=user, device_id="pendant-3", status=Chunk.Status.DONE),
+        chunk=ChunkFactory(user=user, device_id="pendant-3", status=Chunk.Status.DONE, duration_ms=10_000),
         start_ms=1200,
         end_ms=2900,
         similarity=0.5712,
@@ -64,7 +66,10 @@ def test_it_lists_pending_regions_with_a_player_and_their_scores(admin_client, u
         "pendant-3",
         'title="recorded 2024-05-01',
         reverse("admin:chunks_chunk_change", args=[review.chunk_id]),
-        f'<audio controls preload="none" src="{clip_url(review)}"',
+        f'<audio controls preload="none" data-load-metadata src="{clip_url(review)}"',
+        "region 1.0–2.7 s of 3.7 s",  # a second of context on each side
+        'style="left: 27.0%; width: 45.9%"',  # the region, marked on the bar under the player
+        "js/audio_metadata.js",
         summary_url(user),
         "audio no longer kept",
         "hold no text",
@@ -132,15 +137,31 @@ def test_it_sends_non_staff_to_the_login_page(client, user):
 # --- the region's audio -----------------------------------------------------------------------
 
 
-def test_it_plays_just_the_region(admin_client):
-    review = DecisionReviewFactory(start_ms=200, end_ms=900)
-    response = admin_client.get(clip_url(review))
+def frames_of(response) -> int:
+    with wave.open(io.BytesIO(response.content)) as clip:
+        assert (clip.getframerate(), clip.getnchannels()) == (16000, 1)
+        return clip.getnframes()
+
+
+def test_it_plays_the_region_with_context_enough_to_judge_a_voice(admin_client):
+    recording = SimpleUploadedFile("chunk.wav", wav_bytes(10.0))
+    chunk = ChunkFactory(status=Chunk.Status.DONE, audio=recording, duration_ms=10_000)
+    short = DecisionReviewFactory(chunk=chunk, start_ms=4000, end_ms=4800)  # 0.8 s: too short alone
+    response = admin_client.get(clip_url(short))
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/wav" and response["Accept-Ranges"] == "bytes"
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
-    assert response["Content-Disposition"] == f'inline; filename="review-{review.pk}.wav"'
-    with wave.open(io.BytesIO(response.content)) as clip:
-        assert (clip.getframerate(), clip.getnchannels(), clip.getnframes()) == (16000, 1, 700 * 16)
+    assert response["Content-Disposition"] == f'inline; filename="review-{short.pk}.wav"'
+    assert frames_of(response) == 3000 * 16  # 2.9–5.9 s: at least 3 s, the region in the middle
+    long = DecisionReviewFactory(chunk=chunk, start_ms=3000, end_ms=5500)
+    assert frames_of(admin_client.get(clip_url(long))) == 4500 * 16  # a second each side
+    first = DecisionReviewFactory(chunk=chunk, start_ms=200, end_ms=900)
+    assert frames_of(admin_client.get(clip_url(first))) == 3000 * 16  # 0–3 s: moved inside the recording
+
+
+def test_it_plays_a_short_recording_whole(admin_client):
+    review = DecisionReviewFactory(start_ms=200, end_ms=900)  # of a 1 s recording
+    assert frames_of(admin_client.get(clip_url(review))) == 1000 * 16
 
 
 def test_it_answers_range_requests_for_the_player(admin_client):
