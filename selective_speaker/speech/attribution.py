@@ -339,6 +339,19 @@ def attribute_anchored(turns, owner_label: str, offset_ms: int, duration_ms: int
 
 
 
+def owner_in_doubt(att: Attribution) -> Attribution:
+    """`att` with all of its speech uncertain: a chunk whose voices cannot be told apart is put to
+    the owner ("Was this you?") instead of transcribed, or dropped, on a guess."""
+    regions = [replace(r, decision=Decision.UNCERTAIN) for r in att.regions]
+    uncertain = merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN)
+    return replace(att, owner=[], uncertain=uncertain, regions=regions)
+
+
+def confirmed_speech(owner: Sequence[Span], other: Sequence[Span]) -> list[tuple[int, int]]:
+    """The speech the owner confirmed as theirs and never denied ("not me" wins), as intervals."""
+    return subtract_intervals(merge_intervals(span_intervals(owner)), span_intervals(other))
+
+
 def apply_answers(
     att: Attribution, *, owner: Sequence[Span] = (), other: Sequence[Span] = ()
 ) -> tuple[Attribution, int, int]:
@@ -346,7 +359,7 @@ def apply_answers(
     they confirmed ("that was me") is owner, inside one they denied ("not me") is other; where
     both cover the same speech, "not me" wins (privacy first). Returns the new attribution and
     how much speech each kind of answer decided (ms)."""
-    said_owner = subtract_intervals(merge_intervals(span_intervals(owner)), span_intervals(other))
+    said_owner = confirmed_speech(owner, other)
     said_other = merge_intervals(span_intervals(other))
     regions = []
     for r in att.regions:

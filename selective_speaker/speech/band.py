@@ -69,6 +69,11 @@ def is_narrowband(audio: np.ndarray, max_ratio_db: float) -> bool:
     return bool(not np.isnan(ratio) and ratio < max_ratio_db)
 
 
+# a narrow-band chunk with no narrow-band voiceprint to judge it against (an enrollment made
+# before band matching): its speech is put to the owner ("Was this you?"), never guessed
+NARROW_UNMATCHED = "narrow-unmatched"
+
+
 def band_of(audio: np.ndarray, config) -> str:
     """"narrow" when band matching is on and `audio` is narrow-band, else "wide": which of the
     owner's two voiceprints a sample of this audio may join."""
@@ -87,14 +92,20 @@ def narrow_voiceprint(audio: np.ndarray, spans, embedder, config) -> np.ndarray:
 def chunk_voiceprint(audio: np.ndarray, voiceprint: np.ndarray, voiceprint_narrow: np.ndarray | None, config):
     """(the voiceprint to score `audio` against, the band it was chosen for, the config to decide with).
 
-    The band is None when no narrow-band voiceprint was given or band matching is off (the
-    wide-band voiceprint and config, as always); else "narrow" or "wide" as measured on the chunk.
+    The band is None when band matching is off, or no narrow-band voiceprint was given and the
+    chunk is wide (the wide-band voiceprint and config, as always); NARROW_UNMATCHED when no
+    narrow-band voiceprint was given and the chunk is narrow; else "narrow" or "wide" as measured.
     A narrow chunk is decided with `narrowband_accept_threshold` (in the telephone band every
     voice sounds more alike, bystanders' scores rise as much as the owner's) and its speech found
     with `narrowband_vad_threshold` (Silero hears telephone-band speech less surely).
     """
-    if voiceprint_narrow is None or config.narrowband_max_ratio_db is None:
+    if config.narrowband_max_ratio_db is None:
         return voiceprint, None, config
+    if voiceprint_narrow is None:
+        # nothing to match the band with: a narrow chunk cannot be judged (every voice scores
+        # alike against a wide-band voiceprint there), so the engine asks the owner instead
+        unmatched = is_narrowband(audio, config.narrowband_max_ratio_db)
+        return voiceprint, NARROW_UNMATCHED if unmatched else None, config
     narrow = np.asarray(voiceprint_narrow, dtype=np.float32)
     if narrow.shape != voiceprint.shape:
         raise ValueError(f"voiceprint_narrow must have the voiceprint's shape {voiceprint.shape}, not {narrow.shape}")

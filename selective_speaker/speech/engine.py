@@ -20,14 +20,17 @@ from .attribution import (
     apply_answers,
     attribute_anchored,
     attribute_voiceprint,
-    cluster_windows,
+    confirmed_speech,
+    owner_in_doubt,
     refine_boundaries,
 )
 from .audio import rms_dbfs
-from .band import chunk_voiceprint, narrow_voiceprint
+from .band import NARROW_UNMATCHED, chunk_voiceprint, narrow_voiceprint
 from .config import EngineConfig
 from .decision import AnchorDecision, DecisionRecord, NegativesDecision, RegionDecision
 from .embedding import SpeakerEmbedder
+from .enroll_checks import second_voice_share
+from .intrusions import carve_intrusions
 from .segments import build_segments, join_words, word_edit_distance
 from .types import (
     ChunkResult,
@@ -47,6 +50,15 @@ from .voiceprint import embed_speech, voiceprint_from_windows
 from .windows import total_ms
 
 log = logging.getLogger(__name__)
+
+# Quieter than one step of 16-bit audio (-90.3 dBFS): nothing was recorded at all, so the owner is
+# told the recording is silent (a muted or missing microphone), not that they spoke too softly.
+SILENT_DBFS = -90.0
+
+UNMATCHED_REASON = (
+    "narrow-band audio (a phone line or a low-rate codec) and no telephone-band voiceprint to judge it with: "
+    "its speech is asked about instead; recompute the voiceprint or enroll again"
+)
 
 
 class Timer:
@@ -129,6 +141,12 @@ class Engine:
                 code=RejectionCode.TOO_LONG,
             )
         loudness = rms_dbfs(audio)
+        if loudness < SILENT_DBFS:
+            raise EnrollmentError(
+                "the recording is silent: no sound at all was recorded; check that the microphone is on "
+                "and not muted",
+                code=RejectionCode.TOO_QUIET,
+            )
         if loudness < config.min_rms_dbfs:
             raise EnrollmentError(
                 f"the recording is too quiet ({loudness:.0f} dBFS); speak closer to the microphone",
@@ -145,7 +163,7 @@ class Engine:
             )
         with timer.stage("embed"):
             emb = embed_speech(audio, spans, self.embedder, config)
-        second = _second_voice(emb.vectors, config)
+        second = second_voice_share(emb.vectors, config)
         if second is not None:
             raise EnrollmentError(
                 f"more than one voice: {second:.0%} of the speech sounds like somebody else; "
@@ -243,17 +261,24 @@ class Engine:
             att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
             if config.refine_boundaries:
                 att = refine_boundaries(att, emb, self.embedder, voiceprint, config)
+            if config.intrusion_scan:
+                att = carve_intrusions(att, emb, self.embedder, voiceprint, config, negatives)
+            if decision_band == NARROW_UNMATCHED:
+                att = owner_in_doubt(att)
             att = _answered(att, answers, decision)
         decision.windows = len(emb.spans)
         if negatives is not None:
             decision.negatives = NegativesDecision(len(negatives), config.negative_margin, att.vetoed_ms)
         decision.clusters = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
         _record_regions(decision, att)
-        if not att.owner and decision.uncertain_ms >= config.indeterminate_uncertain_share * decision.speech_ms:
-            result = self._empty(duration_ms, decision, timer, started, "the owner match is uncertain")
+        in_doubt = decision.uncertain_ms >= config.indeterminate_uncertain_share * decision.speech_ms
+        if not att.owner and (in_doubt or decision_band == NARROW_UNMATCHED):
+            reason = UNMATCHED_REASON if decision_band == NARROW_UNMATCHED else "the owner match is uncertain"
+            result = self._empty(duration_ms, decision, timer, started, reason)
             result.status = ChunkStatus.INDETERMINATE
             return result
-        return self._transcribe_owner(audio, att, att.mean_score, decision, timer, started)
+        claimed = confirmed_speech(*answers)
+        return self._transcribe_owner(audio, att, att.mean_score, decision, timer, started, claimed)
 
     def _process_anchored(self, audio, voiceprint, enrollment_audio, answers, decision, timer, started) -> ChunkResult:
         """The original design: diarize enrollment + pad + chunk, the enrollment's label is the owner."""
@@ -287,9 +312,12 @@ class Engine:
             piece = audio[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
             return float(self.embedder.embed_audio(piece) @ voiceprint)
 
-        return self._transcribe_owner(audio, att, similarity_of, decision, timer, started)
+        claimed = confirmed_speech(*answers)
+        return self._transcribe_owner(audio, att, similarity_of, decision, timer, started, claimed)
 
-    def _transcribe_owner(self, audio, att: Attribution, similarity_of, decision, timer, started) -> ChunkResult:
+    def _transcribe_owner(
+        self, audio, att: Attribution, similarity_of, decision, timer, started, confirmed=()
+    ) -> ChunkResult:
         """ASR on the owner's stretches only, then the segment rules."""
         config = self.config
         duration_ms = samples_to_ms(audio.size)
@@ -307,6 +335,7 @@ class Engine:
             run_of_stretch=run_of_stretch,
             similarity_of=similarity_of,
             uncertain_runs=uncertain_runs,
+            confirmed=confirmed,
         )
         timer.timings["total"] = round(time.perf_counter() - started, 4)
         return ChunkResult(ChunkStatus.DONE, segments, duration_ms, decision, timer.timings)
@@ -368,22 +397,3 @@ def _stretch_runs(att: Attribution, keep_uncertain: bool, gap_ms: int):
         run_of_stretch.append(run)
         previous_kept = (region.decision, region.end_ms)
     return stretches, run_of_stretch, frozenset(uncertain_runs)
-
-
-def _second_voice(vectors: np.ndarray, config: EngineConfig) -> float | None:
-    """Share of enrollment windows that belong to a clearly different voice, if large."""
-    if len(vectors) < config.enroll_second_voice_min_windows:
-        return None
-    labels = cluster_windows(vectors, config.cluster_distance)
-    counts = np.bincount(labels)
-    if len(counts) < 2:
-        return None
-    order = np.argsort(counts)[::-1]
-    main, second = order[0], order[1]
-    share = counts[second] / counts.sum()
-    if share < config.enroll_second_voice_share:
-        return None
-    a = vectors[labels == main].mean(axis=0)
-    b = vectors[labels == second].mean(axis=0)
-    cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-    return float(share) if cosine < config.enroll_second_voice_max_cosine else None

@@ -8,7 +8,9 @@ VAD's `vad_min_silence_ms` (>= the gap rule); Whisper's word times open false ga
 fluent speech. Words of two stretches join by the gap rule (words of two owner stretches separated by somebody
 else's speech never share a segment, or that speech's time would count as the owner's). A
 segment is kept when it lasts at least `segment_min_ms` and holds at least
-`segment_min_chars` characters.
+`segment_min_chars` characters; one that lies mostly inside speech the owner confirmed as
+theirs ("Was this you?" → me) needs only the characters: a short "yes, tomorrow" they claimed
+is kept.
 
 A segment's edges are the owner stretch's edges where its first (last) word is the first
 (last) of its stretch: the VAD and the attribution place speech more accurately than
@@ -18,6 +20,7 @@ Whisper's word times, which tend to clip the ends of words.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,10 +28,23 @@ from .config import EngineConfig
 from .types import Segment, Span, Word
 
 _SPACE = re.compile(r"\s+")
+# A word Whisper split at a hyphen: "post" "-mortem", "well-" "known" (a letter on the hyphen's
+# other side; a dash on its own, " - ", and a minus sign, "-5", keep their spaces).
+_HYPHEN_AFTER = re.compile(r"^-[^\W\d_]")
+_HYPHEN_BEFORE = re.compile(r"[^\W\d_]-$")
 
 
 def join_words(words: list[Word]) -> str:
-    return _SPACE.sub(" ", " ".join(w.text for w in words)).strip()
+    """The words' text, one space between words, none at a hyphen inside a word."""
+    text = ""
+    for word in words:
+        part = _SPACE.sub(" ", word.text).strip()
+        if not part:
+            continue
+        if text and not (_HYPHEN_AFTER.match(part) or _HYPHEN_BEFORE.search(text)):
+            text += " "
+        text += part
+    return text
 
 
 def build_segments(
@@ -39,12 +55,14 @@ def build_segments(
     run_of_stretch: list[int],
     similarity_of: callable,
     uncertain_runs: frozenset[int] = frozenset(),
+    confirmed: Sequence[tuple[int, int]] = (),
 ) -> list[Segment]:
     """Segments from (word, stretch index) pairs in time order.
 
     `run_of_stretch[i]` says which silence-joined run stretch i belongs to: words of different
     runs never merge. `similarity_of(start_ms, end_ms)` gives the owner similarity there.
-    `uncertain_runs` marks runs kept only for review.
+    `uncertain_runs` marks runs kept only for review. `confirmed`: (start, end) ms the owner said
+    were theirs; a segment at least half inside them is kept however short.
     """
     ordered = sorted(words, key=lambda pair: pair[0].start_ms)
     first_of: dict[int, Word] = {}
@@ -78,7 +96,8 @@ def build_segments(
         start = start_of(*pairs[0])
         end = max(max(w.end_ms for w in group), end_of(*pairs[-1]))
         text = join_words(group)
-        if end - start < config.segment_min_ms or len(text) < config.segment_min_chars:
+        claimed = 2 * sum(max(0, min(end, hi) - max(start, lo)) for lo, hi in confirmed) >= end - start
+        if (end - start < config.segment_min_ms and not claimed) or len(text) < config.segment_min_chars:
             continue
         confidence = float(np.mean([w.probability for w in group]))
         segments.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from selective_speaker.speech.band import band_limit, chunk_voiceprint, high_band_ratio_db, is_narrowband
+from selective_speaker.speech.band import NARROW_UNMATCHED, band_limit, chunk_voiceprint, high_band_ratio_db, is_narrowband
 from selective_speaker.speech.config import EngineConfig
 
 SR = 16_000
@@ -45,11 +45,18 @@ def _prints():
     return wide, narrow
 
 
-def test_without_a_narrow_band_voiceprint_nothing_changes():
+def test_without_a_narrow_band_voiceprint_a_wide_chunk_is_judged_as_always():
+    config = EngineConfig()
+    wide, _ = _prints()
+    chosen, band, used = chunk_voiceprint(noise(), wide, None, config)
+    assert chosen is wide and band is None and used is config
+
+
+def test_without_a_narrow_band_voiceprint_a_narrow_chunk_is_marked_unmatched():
     config = EngineConfig()
     wide, _ = _prints()
     chosen, band, used = chunk_voiceprint(band_limit(noise()), wide, None, config)
-    assert chosen is wide and band is None and used is config
+    assert chosen is wide and band == NARROW_UNMATCHED and used is config
 
 
 def test_a_narrow_chunk_is_scored_against_the_narrow_voiceprint_with_its_own_threshold():

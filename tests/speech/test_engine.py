@@ -7,7 +7,7 @@ import pytest
 
 from selective_speaker.speech.decision import DecisionRecord
 from selective_speaker.speech.engine import word_edit_distance
-from selective_speaker.speech.types import ChunkStatus, EnrollmentError, RejectionCode
+from selective_speaker.speech.types import ChunkStatus, Decision, EnrollmentError, RejectionCode, Span
 
 from .conftest import (
     BYSTANDER,
@@ -46,9 +46,17 @@ def test_it_refuses_an_enrollment_with_too_little_speech(engine):
     assert refused.value.code == RejectionCode.TOO_SHORT
 
 
-def test_it_refuses_a_silent_enrollment(engine):
-    with pytest.raises(EnrollmentError, match="too quiet") as refused:
+def test_it_refuses_a_silent_enrollment_saying_it_is_silent(engine):
+    with pytest.raises(EnrollmentError, match="^the recording is silent") as refused:
         engine.enroll(np.zeros(16000 * 15, dtype=np.float32))
+    assert refused.value.code == RejectionCode.TOO_QUIET
+    assert "inf" not in refused.value.reason and "dBFS" not in refused.value.reason
+
+
+def test_it_refuses_a_quiet_enrollment_with_its_loudness(engine):
+    quiet = (enrollment_audio() * 10 ** (-75 / 20) / np.sqrt(np.mean(enrollment_audio() ** 2))).astype(np.float32)
+    with pytest.raises(EnrollmentError, match=r"too quiet \(-75 dBFS\)") as refused:
+        engine.enroll(quiet)
     assert refused.value.code == RejectionCode.TOO_QUIET
 
 
@@ -117,6 +125,38 @@ def test_it_never_transcribes_a_bystander(engine, owner_voiceprint, conversation
     assert result.segments == []
     assert calls == []  # the recogniser never heard the bystander
     assert result.decision.owner_ms == 0
+
+
+def test_it_transcribes_a_short_stretch_the_owner_claimed(engine_config, owner_voiceprint, conversation):
+    # "called to a" (0.8 s of the owner, 1.4 s with the VAD's padding) between silences, then the
+    # bystander; with a 2 s segment rule the stretch is too short, and kept only when claimed.
+    from selective_speaker.speech.engine import Engine
+
+    engine = Engine.shared(engine_config.with_(segment_min_ms=2000))
+    audio, turns = conversation
+    silence = np.zeros(16000, dtype=np.float32)
+    start, end, _ = next(t for t in turns if t[2] == BYSTANDER)
+    chunk = np.concatenate([silence, audio[1000 * 16 : 1800 * 16], silence, audio[(start + 300) * 16 : end * 16]])
+    plain = engine.process_chunk(chunk, voiceprint=owner_voiceprint)
+    assert not any(s.start_ms < 1800 for s in plain.segments)
+    claimed = engine.process_chunk(chunk, voiceprint=owner_voiceprint, answers=([Span(700, 2100)], []))
+    (segment, *_) = claimed.segments
+    assert segment.start_ms < 1800 and segment.end_ms - segment.start_ms < 2000 and segment.text
+    assert claimed.decision.answered_owner_ms > 0
+
+
+def test_it_asks_the_owner_about_a_phone_line_it_has_no_narrow_band_voiceprint_for(engine, conversation):
+    from selective_speaker.speech.band import NARROW_UNMATCHED, band_limit
+
+    audio, _ = conversation
+    phone = band_limit(audio)
+    enrolled = engine.enroll(enrollment_audio())
+    unmatched = engine.process_chunk(phone, voiceprint=enrolled.voiceprint)
+    assert unmatched.status == ChunkStatus.INDETERMINATE and unmatched.segments == []
+    assert unmatched.decision.band == NARROW_UNMATCHED and "telephone-band voiceprint" in unmatched.reason
+    assert {r.decision for r in unmatched.decision.regions} == {Decision.UNCERTAIN}  # every stretch a question
+    matched = engine.process_chunk(phone, voiceprint=enrolled.voiceprint, voiceprint_narrow=enrolled.voiceprint_narrow)
+    assert matched.status == ChunkStatus.DONE and matched.segments and matched.decision.band == "narrow"
 
 
 def test_it_reports_silence_as_done_with_no_segments(engine, owner_voiceprint):

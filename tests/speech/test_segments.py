@@ -1,5 +1,5 @@
 from selective_speaker.speech.config import EngineConfig
-from selective_speaker.speech.segments import build_segments
+from selective_speaker.speech.segments import build_segments, join_words
 from selective_speaker.speech.types import Span, Word
 
 CONFIG = EngineConfig()
@@ -36,6 +36,16 @@ def test_it_drops_segments_shorter_than_a_second_or_six_characters():
     assert build(short_text, [Span(0, 1500)], [0]) == []
 
 
+def test_it_keeps_a_short_segment_the_owner_confirmed_as_theirs():
+    # "Was this you?" → me on a 0.7 s card: its words are kept although shorter than a second
+    pairs = words((100, 700, "tomorrow", 0))
+    assert build(pairs, [Span(100, 800)], [0]) == []
+    (segment,) = build(pairs, [Span(100, 800)], [0], confirmed=[(0, 800)])
+    assert segment.text == "tomorrow"
+    assert build(pairs, [Span(100, 800)], [0], confirmed=[(600, 800)]) == []  # mostly unconfirmed
+    assert build(words((0, 500, "ok", 0)), [Span(0, 500)], [0], confirmed=[(0, 500)]) == []  # too few characters
+
+
 def test_it_never_joins_words_across_somebody_elses_speech():
     pairs = words((0, 900, "before the", 0), (1100, 2200, "interruption", 1))
     segments = build(pairs, [Span(0, 950), Span(1050, 2200)], [0, 1])
@@ -67,3 +77,25 @@ def test_it_splits_stretches_further_apart_than_the_gap_rule():
     pairs = words((0, 1000, "first part", 0), (1700, 2800, "second part", 1))
     segments = build(pairs, [Span(0, 1000), Span(1600, 2800)], [0, 0])
     assert [s.text for s in segments] == ["first part", "second part"]
+
+
+def said(*texts):
+    return [Word(i * 300, i * 300 + 250, text, 0.9) for i, text in enumerate(texts)]
+
+
+def test_it_joins_a_word_split_at_its_hyphen_without_a_space():
+    # faster-whisper starts a new word at the "-" token: "post-mortem" comes as "post", "-mortem"
+    assert join_words(said("The", "post", "-mortem", "was", "well", "-known.")) == "The post-mortem was well-known."
+    assert join_words(said("a", "well-", "known", "fact")) == "a well-known fact"
+
+
+def test_it_keeps_the_spaces_around_a_dash_and_before_a_minus_sign():
+    assert join_words(said("wait", "-", "what?")) == "wait - what?"
+    assert join_words(said("it", "was", "-5", "degrees")) == "it was -5 degrees"
+    assert join_words(said(" hello ", "", "  there")) == "hello there"
+
+
+def test_segments_keep_hyphenated_words_whole():
+    pairs = words((0, 400, "a", 0), (400, 900, "post", 0), (900, 1400, "-mortem", 0), (1400, 1900, "today", 0))
+    (segment,) = build(pairs, [Span(0, 1900)], [0])
+    assert segment.text == "a post-mortem today"
