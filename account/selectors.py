@@ -140,7 +140,13 @@ def _sections(user) -> list[tuple[str, Iterable[dict]]]:
         (
             # the export format's name for utterances (selective-speaker-export/1 is a contract)
             "segments",
-            map(_utterance_row, Utterance.objects.filter(user=user).order_by("start_ts", "id").iterator(chunk_size=2000)),
+            map(
+                _utterance_row,
+                Utterance.objects.filter(user=user)
+                .defer("search_vector")
+                .order_by("start_ts", "id")
+                .iterator(chunk_size=2000),
+            ),
         ),
         ("places", map(_place_row, Location.objects.filter(chunks__user=user).distinct().order_by("id"))),
     ]

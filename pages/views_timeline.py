@@ -1,9 +1,11 @@
 """/timeline/: the owner's utterances, one local day at a time, or searched across all days.
 
-Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter, no COUNT query, so
-a search over a million utterances costs one LIMIT query per page. A day shows at most
-`DayPage.page_size` utterances per page, oldest first, with "earlier"/"later" links beyond that;
-search results come newest first, `SearchPage.page_size` per page, with "older"/"newer" links.
+Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter. A day shows at most
+`DayPage.page_size` utterances per page, oldest first, with "earlier"/"later" links beyond that,
+and no COUNT query. Search results (utterances.search: every word, any order) come best match
+first — or newest first with `order=newest` — `SearchPage.page_size` per page, with their count
+(taken in the same pass over the matches as the page, utterances.pagination) and the matched
+words highlighted.
 
 Above a day's utterances, the day strip shows at a glance when the owner spoke (one aggregate
 query). Each bubble can play its own stretch of the recording while the raw audio is kept, and
@@ -40,7 +42,15 @@ from pages.utterance_groups import day_strip, spoken_duration, utterances_by_day
 from review.selectors import voice_checks_pending
 from selective_speaker.audio_files import StorageUnavailable
 from utterances.models import Utterance
-from utterances.selectors import utterance_get, utterance_hourly_activity, utterance_nearest, utterance_timeline
+from utterances.pagination import SearchCursorPagination
+from utterances.search import SEARCH_ORDERS
+from utterances.selectors import (
+    utterance_get,
+    utterance_hourly_activity,
+    utterance_nearest,
+    utterance_search_highlight,
+    utterance_timeline,
+)
 from utterances.services import utterance_delete
 
 log = logging.getLogger(__name__)
@@ -63,8 +73,9 @@ class DayPage(TimelinePage):
     page_size = 500
 
 
-class SearchPage(TimelinePage):
-    ordering = ("-start_ts", "-id")
+class SearchPage(SearchCursorPagination, TimelinePage):
+    """Best match first, then newest (utterances.search)."""
+
     page_size = 50
 
 
@@ -74,8 +85,9 @@ def timeline(request: HttpRequest) -> HttpResponse:
     device_ids = chunk_device_ids(user=request.user)
     form = TimelineFilterForm(request.GET, device_ids=device_ids, today=timezone.localdate())
     filters = form.filters()
+    order = _search_order(request)
     page = SearchPage() if filters.q else DayPage()
-    utterances = page.utterances(_timeline_utterances(request.user, filters), request)
+    utterances = page.utterances(_timeline_utterances(request.user, filters, order), request)
     enrollment_ready = enrollment_ready_exists(user=request.user)
     context = {
         "form": form,
@@ -90,7 +102,9 @@ def timeline(request: HttpRequest) -> HttpResponse:
         "back_url": request.get_full_path(),
         **_processing_panel_context(request.user),
     }
-    if not filters.q:
+    if filters.q:
+        context.update(_search_context(page, utterances, filters, order))
+    else:
         context.update(_day_strip_context(request.user, filters))
         context["voice_checks"] = list(
             voice_checks_pending(user=request.user, since=filters.since, until=filters.until)[
@@ -131,10 +145,24 @@ def _nearest_days_context(user, filters: TimelineFilters) -> dict:
     }
 
 
-def _timeline_utterances(user, filters: TimelineFilters):
+def _timeline_utterances(user, filters: TimelineFilters, order: str):
     if filters.q:
-        return utterance_timeline(user=user, device_id=filters.device_id, q=filters.q)
+        return utterance_timeline(user=user, device_id=filters.device_id, q=filters.q, order=order)
     return utterance_timeline(user=user, since=filters.since, until=filters.until, device_id=filters.device_id)
+
+
+def _search_order(request: HttpRequest) -> str:
+    """Search results best match first, unless the query string asks for `order=newest`."""
+    order = request.GET.get("order", "")
+    return order if order in SEARCH_ORDERS else SEARCH_ORDERS[0]
+
+
+def _search_context(page: SearchPage, utterances: list[Utterance], filters: TimelineFilters, order: str) -> dict:
+    """How many utterances match in all, and each bubble's text with the matches marked."""
+    for utterance in utterances:
+        utterance.highlight = utterance_search_highlight(utterance, q=filters.q)
+    ranked = any(utterance.rank for utterance in utterances)
+    return {"result_count": page.count, "search_order": order, "search_ranked": ranked}
 
 
 def _processing_panel_context(user) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
@@ -21,12 +23,19 @@ class Utterance(models.Model):
     owner_similarity = models.FloatField(null=True, blank=True)
     uncertain = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The text's lexemes for full-text search, written by a database trigger on PostgreSQL
+    # (migration 0003) and read by the database alone (utterances.search; the timeline leaves it
+    # out of its rows); NULL and unused elsewhere, where search matches the words in `text`.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-start_ts", "-id"]
         indexes = [
             models.Index(fields=["user", "-start_ts", "-id"], name="segment_timeline_idx"),
             models.Index(fields=["user", "device_id", "-start_ts", "-id"], name="segment_device_timeline_idx"),
+            # PostgreSQL only (migration 0003 skips it elsewhere): the owner's rows that hold the
+            # words, found in the index alone (btree_gin puts user_id in it), whoever else said them
+            GinIndex(fields=["user", "search_vector"], name="utterance_search_idx"),
         ]
 
     def __str__(self) -> str:

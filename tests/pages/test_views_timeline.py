@@ -242,7 +242,7 @@ def test_it_pages_search_results_with_a_more_link(owner_client, user, monkeypatc
         seen += bubble_texts(response)
         url = response.context["next_url"]
     assert seen == [f"match on day {day}" for day in (4, 3, 2, 1, 0)]
-    assert b"Older results" not in response.content
+    assert b">More results</a>" not in response.content
 
 
 def test_it_escapes_text_query_and_errors(owner_client, user):
@@ -254,7 +254,8 @@ def test_it_escapes_text_query_and_errors(owner_client, user):
     assert "&lt;img src=x onerror=alert(1)&gt;" in day
     search = owner_client.get(URL, {"q": "<script>"}).content.decode()
     assert "<script>alert" not in search
-    assert "<mark>&lt;script&gt;</mark>alert(&quot;owned&quot;)" in search
+    # the query's word is "script": each occurrence marked, the markup around it escaped
+    assert "&lt;<mark>script</mark>&gt;alert(&quot;owned&quot;)&lt;/<mark>script</mark>&gt; done" in search
     assert 'value="&lt;script&gt;"' in search  # the search box
 
 

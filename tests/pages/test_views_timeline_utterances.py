@@ -94,7 +94,7 @@ def test_nobody_else_hears_it(segment, other_user):
 
 def test_once_the_recording_is_deleted_it_says_so_and_the_bubble_has_no_player(owner_client, segment):
     page = owner_client.get("/timeline/", {"day": "2024-05-01"}).content.decode()
-    assert f'<audio class="bubble-audio" controls preload="none" src="{audio_url(segment)}"' in page
+    assert f'<audio class="bubble-audio" controls preload="none" data-load-metadata src="{audio_url(segment)}"' in page
     segment.chunk.audio.delete(save=False)
     Chunk.objects.filter(id=segment.chunk_id).update(audio="")
     response = owner_client.get(audio_url(segment))

@@ -187,3 +187,14 @@ def test_it_keeps_s3_objects_private_and_hands_out_signed_expiring_urls(tmp_path
     assert options["file_overwrite"] is False
     url = seen["more"]
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=300" in url, url
+
+
+def test_a_postgresql_database_that_does_not_answer_fails_a_connection_in_seconds(tmp_path):
+    # found by the chaos suite: a partitioned (black-holed) PostgreSQL hung requests without limit
+    url = {"DATABASE_URL": "postgres://app@db.internal:5432/app"}
+    databases = read_settings(["DATABASES"], url, tmp_path)["values"]["DATABASES"]
+    assert databases["default"]["OPTIONS"]["connect_timeout"] == 5
+    databases = read_settings(["DATABASES"], {**url, "DB_CONNECT_TIMEOUT_S": "2"}, tmp_path)["values"]["DATABASES"]
+    assert databases["default"]["OPTIONS"]["connect_timeout"] == 2
+    sqlite = read_settings(["DATABASES"], {}, tmp_path)["values"]["DATABASES"]
+    assert "connect_timeout" not in sqlite["default"].get("OPTIONS", {})

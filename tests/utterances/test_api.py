@@ -37,6 +37,7 @@ def test_it_returns_bubbles(api, user):
             "gps_lon": 2.3522,
             "confidence": 0.87,
             "uncertain": False,
+            "highlight": None,
         }
     ]
     assert body["next"] is None
@@ -140,3 +141,87 @@ def test_it_does_not_delete_another_users_utterance(api, other_user):
     assert api.delete("/api/v1/utterances/999999/").status_code == 404
 
     theirs.refresh_from_db()
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def test_it_searches_with_a_count_and_highlights(api, user, other_user):
+    UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0)), text='Lips & "mouth"')
+    UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(1)), text="mouth only")
+    UtteranceFactory(chunk=ChunkFactory(user=other_user, start_ts=at(2)), text="lips and mouth")
+    body = api.get(URL, {"q": "mouth, LIPS"}).json()
+    assert body["count"] == 1 and body["next"] is None and body["previous"] is None
+    [bubble] = body["results"]
+    assert bubble["text"] == 'Lips & "mouth"'
+    assert bubble["highlight"] == "<mark>Lips</mark> &amp; &quot;<mark>mouth</mark>&quot;"
+
+
+def test_it_counts_only_with_a_query(api, user):
+    UtteranceFactory(chunk=ChunkFactory(user=user), text="coffee")
+    assert "count" not in api.get(URL).json()
+    body = api.get(URL, {"q": "zebra"}).json()
+    assert (body["count"], body["results"], body["next"]) == (0, [], None)
+
+
+def test_it_counts_every_page_of_results(api, user):
+    for minute in range(5):
+        UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute)), text=f"match {minute}")
+    first = api.get(URL, {"q": "match", "page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    assert (first["count"], second["count"]) == (5, 5)
+    assert [b["text"] for b in first["results"] + second["results"]] == ["match 4", "match 3", "match 2", "match 1"]
+
+
+def test_it_sorts_results_newest_first_on_request(api, user):
+    old = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0)), text="coffee coffee coffee")
+    new = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(5)), text="coffee, then tea")
+    assert [b["id"] for b in api.get(URL, {"q": "coffee", "order": "newest"}).json()["results"]] == [new.id, old.id]
+    assert api.get(URL, {"q": "coffee", "order": "oldest"}).json()["error"]["fields"].keys() == {"order"}
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        "abc",
+        "0.0|2024-05-01T09:00:00+00:00|1",  # too few parts
+        "x|2024-05-01T09:00:00+00:00|1|1",
+        "nan|2024-05-01T09:00:00+00:00|1|1",
+        "0.0|last tuesday|1|1",
+        "0.0|2024-05-01T09:00:00|1|1",  # no time zone
+        "0.0|2024-05-01T09:00:00+00:00|0|1",
+        f"0.0|2024-05-01T09:00:00+00:00|{2**63}|1",
+        "0.0|2024-05-01T09:00:00+00:00|1|many",
+    ],
+)
+def test_it_refuses_a_search_cursor_it_did_not_give(api, position):
+    from base64 import b64encode
+    from urllib.parse import urlencode
+
+    cursor = b64encode(urlencode({"p": position}).encode()).decode()
+    for forged in (cursor, "not base64!"):
+        response = api.get(URL, {"q": "coffee", "cursor": forged})
+        assert response.status_code == 400
+        assert "cursor" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("q", [None, "words"])
+def test_it_writes_each_bubble_as_its_declared_fields_would(user, q):
+    from rest_framework import serializers
+
+    from utterances.api import UtteranceListApi
+    from utterances.selectors import utterance_timeline
+
+    UtteranceFactory(chunk=ChunkFactory(user=user, gps_lat=1.5, gps_lon=2.5, location=LocationFactory()), text="words")
+    UtteranceFactory(chunk=ChunkFactory(user=user), text="more words", uncertain=True)
+    serializer = UtteranceListApi.OutputSerializer(context={"q": q})
+    for utterance in utterance_timeline(user=user, q=q):
+        assert serializer.to_representation(utterance) == serializers.Serializer.to_representation(serializer, utterance)
+
+
+@pytest.mark.parametrize("q", ["'", "\\", "&|!():*", "fish:*", "<-> <2>", "%", "_", "Straße", "日本語 テスト", "?"])
+def test_it_searches_for_anything_typed(api, user, q):
+    UtteranceFactory(chunk=ChunkFactory(user=user), text=f"said {q} here")
+    response = api.get(URL, {"q": q})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
