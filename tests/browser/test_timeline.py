@@ -126,6 +126,7 @@ def test_every_bubble_plays_its_own_words(owner_page, owner, live_server):
 
 def test_a_bubble_whose_recording_is_gone_has_no_player(owner_page, owner):
     page = owner_page
+    page.wait_for_load_state("networkidle")  # the players' metadata (audio_metadata.js) loaded before the file goes
     chunk = Chunk.objects.filter(user=owner).order_by("start_ts").first()
     chunk.audio.delete(save=False)
     Chunk.objects.filter(id=chunk.id).update(audio="")
