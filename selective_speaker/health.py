@@ -1,7 +1,12 @@
-"""GET /health: is every part the service needs ready? 200 when all are, 503 otherwise.
+"""Probes for a load balancer or an orchestrator.
 
+GET /health (readiness): is every part the service needs ready? 200 when all are, 503 otherwise.
 Cheap enough to poll: one SELECT, a broker ping, a tiny file written and deleted, and the
-model registry's readiness check (files and checksums, nothing loaded).
+model registry's readiness check (files and checksums, nothing loaded). Take the instance out
+of rotation on a 503; do not restart it — the database or the broker being down is not its fault.
+
+GET /health/live (liveness): the process answers requests; touches nothing else, so an outage
+of the database, broker or store never gets a healthy web process restarted.
 """
 
 from __future__ import annotations
@@ -73,3 +78,9 @@ def health(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
     ok = all(result["ok"] for result in results.values())
     return JsonResponse({"ok": ok, "checks": results}, status=200 if ok else 503)
+
+
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from account.api import AuthTokenApi, MeDataApi, MeExportApi
 from review.api import UtteranceNotMeApi
-from selective_speaker.health import health
+from selective_speaker.health import health, live
 
 api_v1 = [
     path("enrollments/", include("enrollment.urls")),
@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health", health, name="health"),
+    path("health/live", live, name="health_live"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -65,3 +65,15 @@ def test_it_checks_the_real_model_registry(db, client):
     """Not mocked: the registry answers for the configured models (ready or not, never a crash)."""
     body = client.get("/health").json()
     assert set(body["checks"]["models"]["models"]) == {"asr", "embedding", "vad"}
+
+
+def test_liveness_answers_while_the_database_and_broker_are_down(client, monkeypatch):
+    # no database access allowed here (no `db` fixture): the probe must not touch one
+    def down():
+        raise AssertionError("the liveness probe ran a readiness check")
+
+    monkeypatch.setattr("selective_speaker.health.CHECKS", {"database": down, "queue": down})
+    response = client.get("/health/live")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert client.post("/health/live").status_code == 405

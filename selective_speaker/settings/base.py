@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "selective_speaker.request_id.RequestIdMiddleware",  # first: every answer carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
     # before anything reads a body: over the path's limit by Content-Length → 413, unread
     "selective_speaker.request_limits.RequestBodyLimitMiddleware",

@@ -60,6 +60,7 @@ PUBLIC_ROUTES = {
     # Load-balancer / orchestrator probe: says whether database, queue, storage and models
     # are up; no user data. It must answer before anyone can log in.
     "health": "readiness probe",
+    "health_live": "liveness probe: answers {ok: true}, reads nothing",
     # The login flow must be reachable logged out; the reset pages are gated by the emailed
     # one-time token, and show nothing of an account.
     "login": "login form",
