@@ -57,6 +57,16 @@ class Attribution:
         return float(piece.mean()) if piece.size else float("nan")
 
 
+def with_regions(att: Attribution, regions: list[Region]) -> Attribution:
+    """`att` decided anew as `regions` (in time order): its owner and uncertain stretches follow them."""
+    return replace(
+        att,
+        regions=regions,
+        owner=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER),
+        uncertain=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN),
+    )
+
+
 def cluster_windows(vectors: np.ndarray, distance: float) -> np.ndarray:
     """Agglomerative (average linkage, cosine) labels of the window embeddings."""
     if len(vectors) < 2:
@@ -125,7 +135,7 @@ def frame_grid(duration_ms: int, windows: list[Span], scores: np.ndarray) -> np.
         return np.where(count > 0, total / count, np.nan)
 
 
-def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
+def runs_of(codes: np.ndarray) -> list[tuple[int, int, int]]:
     """(start_frame, end_frame, code) for each run of equal codes, skipping -1 (no speech)."""
     runs = []
     if codes.size == 0:
@@ -155,12 +165,12 @@ def decide(
     if vetoed is not None:
         codes[speech & vetoed] = _OTHER
     # An owner run too short to hold a word counts as uncertain, not owner.
-    for lo, hi, code in _runs(codes):
+    for lo, hi, code in runs_of(codes):
         if code == _OWNER and (hi - lo) * FRAME_MS < config.min_owner_run_ms:
             codes[lo:hi] = _UNCERTAIN
     return [
         (lo * FRAME_MS, hi * FRAME_MS, _CODES[code], float(np.mean(frame_scores[lo:hi])))
-        for lo, hi, code in _runs(codes)
+        for lo, hi, code in runs_of(codes)
     ]
 
 
@@ -279,12 +289,7 @@ def refine_boundaries(
             continue
         regions[i] = Region(a.start_ms, cut, a.similarity, a.decision)
         regions[i + 1] = Region(cut, b.end_ms, b.similarity, b.decision)
-    regions = [r for r in regions if r.end_ms - r.start_ms > 0]
-    owner = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER]
-    uncertain = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN]
-    return Attribution(
-        owner, uncertain, regions, att.frame_scores, att.window_scores, att.cluster_labels, att.vetoed_ms
-    )
+    return with_regions(att, [r for r in regions if r.end_ms - r.start_ms > 0])
 
 
 # --- anchored strategy -----------------------------------------------------------------------
@@ -342,9 +347,7 @@ def attribute_anchored(turns, owner_label: str, offset_ms: int, duration_ms: int
 def owner_in_doubt(att: Attribution) -> Attribution:
     """`att` with all of its speech uncertain: a chunk whose voices cannot be told apart is put to
     the owner ("Was this you?") instead of transcribed, or dropped, on a guess."""
-    regions = [replace(r, decision=Decision.UNCERTAIN) for r in att.regions]
-    uncertain = merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN)
-    return replace(att, owner=[], uncertain=uncertain, regions=regions)
+    return with_regions(att, [replace(r, decision=Decision.UNCERTAIN) for r in att.regions])
 
 
 def confirmed_speech(owner: Sequence[Span], other: Sequence[Span]) -> list[tuple[int, int]]:
@@ -372,12 +375,6 @@ def apply_answers(
             regions.append(Region(start, end, r.similarity, r.decision))
     regions.sort(key=lambda r: r.start_ms)
     speech = [(r.start_ms, r.end_ms) for r in att.regions]
-    answered = replace(
-        att,
-        regions=regions,
-        owner=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER),
-        uncertain=merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN),
-    )
-    return answered, intervals_ms(intersect_intervals(speech, said_owner)), intervals_ms(
+    return with_regions(att, regions), intervals_ms(intersect_intervals(speech, said_owner)), intervals_ms(
         intersect_intervals(speech, said_other)
     )

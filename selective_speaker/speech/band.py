@@ -101,15 +101,17 @@ def chunk_voiceprint(audio: np.ndarray, voiceprint: np.ndarray, voiceprint_narro
     """
     if config.narrowband_max_ratio_db is None:
         return voiceprint, None, config
+    if voiceprint_narrow is not None and np.shape(voiceprint_narrow) != voiceprint.shape:
+        raise ValueError(
+            f"voiceprint_narrow must have the voiceprint's shape {voiceprint.shape}, not {np.shape(voiceprint_narrow)}"
+        )
+    band = band_of(audio, config)
     if voiceprint_narrow is None:
         # nothing to match the band with: a narrow chunk cannot be judged (every voice scores
         # alike against a wide-band voiceprint there), so the engine asks the owner instead
-        unmatched = is_narrowband(audio, config.narrowband_max_ratio_db)
-        return voiceprint, NARROW_UNMATCHED if unmatched else None, config
-    narrow = np.asarray(voiceprint_narrow, dtype=np.float32)
-    if narrow.shape != voiceprint.shape:
-        raise ValueError(f"voiceprint_narrow must have the voiceprint's shape {voiceprint.shape}, not {narrow.shape}")
-    if is_narrowband(audio, config.narrowband_max_ratio_db):
+        return voiceprint, NARROW_UNMATCHED if band == "narrow" else None, config
+    if band == "narrow":
+        narrow = np.asarray(voiceprint_narrow, dtype=np.float32)
         narrow_config = config.with_(
             accept_threshold=config.narrowband_accept_threshold, vad_threshold=config.narrowband_vad_threshold
         )

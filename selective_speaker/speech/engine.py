@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from .embedding import SpeakerEmbedder
 from .enroll_checks import second_voice_share
 from .intrusions import carve_intrusions
 from .segments import build_segments, join_words, word_edit_distance
+from .timing import Timer
 from .types import (
     ChunkResult,
     ChunkStatus,
@@ -59,19 +59,6 @@ UNMATCHED_REASON = (
     "narrow-band audio (a phone line or a low-rate codec) and no telephone-band voiceprint to judge it with: "
     "its speech is asked about instead; recompute the voiceprint or enroll again"
 )
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
 class Engine:
@@ -258,11 +245,7 @@ class Engine:
         with timer.stage("embed"):
             emb = embed_speech(audio, spans, self.embedder, config)
         with timer.stage("attribute"):
-            att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
-            if config.refine_boundaries:
-                att = refine_boundaries(att, emb, self.embedder, voiceprint, config)
-            if config.intrusion_scan:
-                att = carve_intrusions(att, emb, self.embedder, voiceprint, config, negatives)
+            att = decide_owner(emb, self.embedder, voiceprint, duration_ms, config, negatives)
             if decision_band == NARROW_UNMATCHED:
                 att = owner_in_doubt(att)
             att = _answered(att, answers, decision)
@@ -348,6 +331,18 @@ class Engine:
     def _empty(duration_ms, decision, timer, started, reason) -> ChunkResult:
         timer.timings["total"] = round(time.perf_counter() - started, 4)
         return ChunkResult(ChunkStatus.DONE, [], duration_ms, decision, timer.timings, reason=reason)
+
+
+def decide_owner(emb, embedder, voiceprint, duration_ms: int, config: EngineConfig, negatives=None) -> Attribution:
+    """The voiceprint strategy's owner decision on a chunk's window embeddings: windows scored and
+    thresholded, hand-overs placed, other voices carved out of owner regions (the engine, and
+    speechlab's region sweep)."""
+    att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
+    if config.refine_boundaries:
+        att = refine_boundaries(att, emb, embedder, voiceprint, config)
+    if config.intrusion_scan:
+        att = carve_intrusions(att, emb, embedder, voiceprint, config, negatives)
+    return att
 
 
 def _answered(att: Attribution, answers, decision: DecisionRecord) -> Attribution:

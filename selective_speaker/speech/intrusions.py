@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .attribution import Attribution, cluster_windows
+from .attribution import Attribution, cluster_windows, runs_of, with_regions
 from .config import EngineConfig
+from .embedding import normalise
 from .features import FRAME_SHIFT_MS
-from .types import FRAME_MS, Decision, Region, Span
+from .types import FRAME_MS, Decision, Region
 from .voiceprint import WindowEmbeddings
-from .windows import merge_intervals, merge_spans, subtract_intervals
+from .windows import merge_intervals, subtract_intervals
 
 
 def other_voices(
@@ -38,9 +39,7 @@ def other_voices(
     if others.size:
         labels = cluster_windows(emb.vectors[others], config.cluster_distance)
         for label in np.unique(labels):
-            members = emb.vectors[others[labels == label]]
-            centroid = members.mean(axis=0)
-            centroids.append(centroid / max(np.linalg.norm(centroid), 1e-12))
+            centroids.append(normalise(emb.vectors[others[labels == label]].mean(axis=0)))
     if negatives is not None and len(negatives):
         centroids.extend(np.asarray(negatives, dtype=np.float32))
     return np.stack(centroids).astype(np.float32) if centroids else None
@@ -60,8 +59,7 @@ def owner_reference(att: Attribution, emb: WindowEmbeddings, raw: np.ndarray, vo
     ]
     if len(inside) < 2:
         return voiceprint
-    centroid = emb.vectors[inside].mean(axis=0)
-    return (centroid / max(np.linalg.norm(centroid), 1e-12)).astype(np.float32)
+    return normalise(emb.vectors[inside].mean(axis=0)).astype(np.float32)
 
 
 def suspect_stretches(att: Attribution, emb: WindowEmbeddings, raw: np.ndarray, config: EngineConfig) -> list:
@@ -92,11 +90,11 @@ def carve_intrusions(
     if emb.feats is None or not att.owner or att.window_scores.size == 0:
         return att
     raw = att.window_scores
-    voices = other_voices(emb, raw, config, negatives)
-    if voices is None:
-        return att
-    suspects = suspect_stretches(att, emb, raw, config)
+    suspects = suspect_stretches(att, emb, raw, config)  # cheap: only where a window dips ...
     if not suspects:
+        return att
+    voices = other_voices(emb, raw, config, negatives)  # ... are the other voices clustered
+    if voices is None:
         return att
     reference = owner_reference(att, emb, raw, voiceprint, config)
     window_ms, hop_ms = config.refine_window_ms, config.refine_hop_ms
@@ -123,25 +121,12 @@ def carve_intrusions(
         with np.errstate(invalid="ignore", divide="ignore"):
             grid = np.where(count > 0, total / count, 0.0)
         below = grid < -config.intrusion_margin
-        for a, b in _true_runs(below):
-            if (b - a) * FRAME_MS >= config.intrusion_min_ms:
+        for a, b, is_below in runs_of(below.astype(int)):
+            if is_below and (b - a) * FRAME_MS >= config.intrusion_min_ms:
                 carved.append((lo + a * FRAME_MS, lo + b * FRAME_MS))
     if not carved:
         return att
     return _with_other(att, merge_intervals(carved), config.min_owner_run_ms)
-
-
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, value in enumerate(mask):
-        if value and start is None:
-            start = i
-        elif not value and start is not None:
-            runs.append((start, i))
-            start = None
-    if start is not None:
-        runs.append((start, len(mask)))
-    return runs
 
 
 def _with_other(att: Attribution, carved: list[tuple[int, int]], min_owner_run_ms: int) -> Attribution:
@@ -158,14 +143,12 @@ def _with_other(att: Attribution, carved: list[tuple[int, int]], min_owner_run_m
             regions.append(Region(a, b, r.similarity, Decision.OTHER))
     regions.sort(key=lambda r: r.start_ms)
     # an owner piece left too short to hold a word is uncertain, as in attribution.decide
-    regions = [
-        Region(r.start_ms, r.end_ms, r.similarity, Decision.UNCERTAIN)
-        if r.decision == Decision.OWNER and r.end_ms - r.start_ms < min_owner_run_ms
-        else r
-        for r in regions
-    ]
-    owner = merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER)
-    uncertain = merge_spans(Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN)
-    return Attribution(
-        owner, uncertain, regions, att.frame_scores, att.window_scores, att.cluster_labels, att.vetoed_ms
+    return with_regions(
+        att,
+        [
+            Region(r.start_ms, r.end_ms, r.similarity, Decision.UNCERTAIN)
+            if r.decision == Decision.OWNER and r.end_ms - r.start_ms < min_owner_run_ms
+            else r
+            for r in regions
+        ],
     )

@@ -22,12 +22,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from selective_speaker.speech.attribution import attribute_voiceprint, refine_boundaries
 from selective_speaker.speech.band import chunk_voiceprint
 from selective_speaker.speech.cli import check_models, default_model_dir, parse_settings
 from selective_speaker.speech.config import EngineConfig
-from selective_speaker.speech.engine import Engine
-from selective_speaker.speech.intrusions import carve_intrusions
+from selective_speaker.speech.engine import Engine, decide_owner
 from selective_speaker.speech.vad import speech_spans
 from selective_speaker.speech.voiceprint import embed_speech
 from selective_speaker.speech.windows import intersect_intervals, intervals_ms, merge_intervals, subtract_intervals
@@ -47,15 +45,6 @@ def region_figures(owner: Sequence, others: Sequence, kept: Iterable) -> tuple[i
     kept = merge_intervals(kept)
     leak = intersect_intervals(subtract_intervals(kept, owner), others)
     return intervals_ms(owner), intervals_ms(intersect_intervals(kept, owner)), intervals_ms(kept), intervals_ms(leak)
-
-
-def decide(emb, engine, voiceprint, duration_ms: int, config: EngineConfig):
-    att = attribute_voiceprint(emb, voiceprint, duration_ms, config)
-    if config.refine_boundaries:
-        att = refine_boundaries(att, emb, engine.embedder, voiceprint, config)
-    if config.intrusion_scan:
-        att = carve_intrusions(att, emb, engine.embedder, voiceprint, config)
-    return att
 
 
 def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> dict:
@@ -80,7 +69,7 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
         for name, changes in variants.items():
             kept = []
             if emb is not None and emb.spans:
-                att = decide(emb, engine, chosen, audio.size // 16, config.with_(**changes))
+                att = decide_owner(emb, engine.embedder, chosen, audio.size // 16, config.with_(**changes))
                 kept = [(max(s.start_ms, start), s.end_ms) for s in att.owner if s.end_ms > start]
             row = totals[name].setdefault(case.group, [0, 0, 0, 0])
             for i, value in enumerate(region_figures(owner, others, kept)):
