@@ -84,6 +84,7 @@ class WhisperXASR:
         self.device = config.asr_device
         self.batch_size = config.asr_batch_size
         self.language = config.asr_language
+        self.align_model = config.asr_align_model
         self.model = whisperx.load_model(
             source, self.device, compute_type=config.asr_compute_type, language=self.language
         )
@@ -91,7 +92,9 @@ class WhisperXASR:
 
     def _aligner(self, language: str):
         if language not in self._aligners:
-            self._aligners[language] = self.whisperx.load_align_model(language_code=language, device=self.device)
+            self._aligners[language] = self.whisperx.load_align_model(
+                language_code=language, device=self.device, model_name=self.align_model
+            )
         return self._aligners[language]
 
     def transcribe(self, audio: np.ndarray) -> list[Word]:
@@ -100,7 +103,12 @@ class WhisperXASR:
         try:
             model_a, metadata = self._aligner(language)
         except Exception as exc:  # no alignment model for this language / offline
-            raise ModelError(f"whisperx has no alignment model for {language!r}: {exc}") from exc
+            source = self.align_model or "whisperx's default, from its hub"
+            raise ModelError(
+                f"cannot load the whisperx alignment model for {language!r} ({source}): {exc}. "
+                "Allow the host to reach the model hub once, or set SPEECH_ASR_ALIGN_MODEL to a local "
+                "wav2vec2 model directory"
+            ) from exc
         aligned = self.whisperx.align(
             result["segments"], model_a, metadata, audio, self.device, return_char_alignments=False
         )

@@ -187,6 +187,9 @@ class EngineConfig:
     asr_beam_size: int = 5
     asr_language: str | None = "en"
     asr_batch_size: int = 8  # whisperx only
+    # whisperx only: the wav2vec2 alignment model (a hub name or a local directory); None = whisperx's
+    # default for the language, fetched from its hub on first use
+    asr_align_model: str | None = None
     asr_pack_gap_ms: int = 300  # silence between packed owner stretches
 
     # --- embeddings / diarization --------------------------------------------------------

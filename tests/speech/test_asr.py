@@ -104,8 +104,8 @@ class StandInWhisperX:
 
         return Model()
 
-    def load_align_model(self, *, language_code, device):
-        self.calls.append(("load_align_model", language_code, device))
+    def load_align_model(self, *, language_code, device, model_name=None):
+        self.calls.append(("load_align_model", language_code, device, model_name))
         return "wav2vec2", {"language": language_code}
 
     def align(self, segments, model, metadata, audio, device, **options):
@@ -146,7 +146,7 @@ def test_it_drives_whisperx_batched_with_alignment(monkeypatch, tmp_path):
     assert load[3]["compute_type"] == "float16" and load[3]["language"] == "en"
     assert ("transcribe", 16000, {"batch_size": 16, "language": "en"}) in stand_in.calls
     # the alignment model loads once per language, however many chunks follow
-    assert [c for c in stand_in.calls if c[0] == "load_align_model"] == [("load_align_model", "en", "cuda")]
+    assert [c for c in stand_in.calls if c[0] == "load_align_model"] == [("load_align_model", "en", "cuda", None)]
 
 
 def test_it_says_clearly_when_whisperx_has_no_alignment_model(monkeypatch, tmp_path):
@@ -160,5 +160,5 @@ def test_it_says_clearly_when_whisperx_has_no_alignment_model(monkeypatch, tmp_p
     stand_in.load_align_model = no_aligner
     monkeypatch.setitem(sys.modules, "whisperx", stand_in)
     asr = load_asr(EngineConfig(asr_backend="whisperx", asr_model="large-v3", asr_language=None))
-    with pytest.raises(ModelError, match="no alignment model"):
+    with pytest.raises(ModelError, match="alignment model for 'en'.*SPEECH_ASR_ALIGN_MODEL"):
         asr.transcribe(np.zeros(16000, dtype=np.float32))
