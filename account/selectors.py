@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from account.models import AccountSettings
 from chunks.models import Chunk, Location
 from enrollment.models import Enrollment
 from selective_speaker.json_values import json_safe
@@ -102,6 +103,7 @@ def _utterance_row(s: Utterance) -> dict:
         "confidence": s.confidence,
         "owner_similarity": s.owner_similarity,
         "uncertain": s.uncertain,
+        "duplicate_of": s.duplicate_of_id,  # another device's take of the same words, shown instead
         "created_at": s.created_at,
     }
 
@@ -165,7 +167,13 @@ def account_export_stream(*, user) -> Iterator[str]:
     header = {
         "format": EXPORT_FORMAT,
         "exported_at": timezone.now(),
-        "user": {"id": user.id, "username": user.get_username(), "email": user.email, "date_joined": user.date_joined},
+        "user": {
+            "id": user.id,
+            "username": user.get_username(),
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "time_zone": account_time_zone(user=user),  # "" = none chosen
+        },
     }
     yield encoder.encode(header)[:-1]  # the object stays open for the sections
     for name, rows in _sections(user):
@@ -179,3 +187,11 @@ def account_export_stream(*, user) -> Iterator[str]:
 def account_export(*, user) -> dict:
     """All of the owner's data as a dict (what account_export_stream writes, parsed)."""
     return json.loads("".join(account_export_stream(user=user)))
+
+
+# --- the owner's settings -------------------------------------------------------------------
+
+
+def account_time_zone(*, user) -> str:
+    """The IANA time zone the owner chose for the pages, or "" when none is chosen yet."""
+    return AccountSettings.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""

@@ -1,4 +1,5 @@
-"""Writes of the owner's account data: erase all of it, issue and revoke the API token.
+"""Writes of the owner's account data: erase all of it, issue and revoke the API token, set the
+owner's time zone.
 
 Erasing is not closing the account: the login and the user row stay."""
 
@@ -7,7 +8,9 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from account.models import AccountSettings
 from account.selectors import user_owned_models
+from account.time_zones import time_zone_validator
 from chunks.models import Chunk, Location
 from enrollment.models import Enrollment
 from selective_speaker.audio_files import delete_stored_file
@@ -50,3 +53,14 @@ def account_token_revoke(*, user) -> bool:
     """Revoke the user's API token; False if there was none. The next issue makes a new key."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted > 0
+
+
+# --- the owner's settings -------------------------------------------------------------------
+
+
+def account_time_zone_set(*, user, time_zone: str) -> None:
+    """Show the owner's pages in `time_zone` (an IANA name; "" = the server's default zone).
+    ValidationError for a name the tz database does not know; nothing is stored then."""
+    if time_zone:
+        time_zone_validator(time_zone)
+    AccountSettings.objects.update_or_create(user=user, defaults={"time_zone": time_zone})

@@ -142,7 +142,7 @@ class ChunkAdmin(admin.ModelAdmin):
         (None, {"fields": ["user", "device_id", "start_ts", "end_ts", "duration", "status", "error", "attempts"]}),
         ("Result", {"fields": ["segments_count", "last_change_detail", "owner_speech", "enrollment", "processed_at"]}),
         ("Review", {"fields": ["reviews"]}),
-        ("Audit", {"fields": ["decision_json", "timings_json"]}),
+        ("Audit", {"fields": ["request_id", "decision_json", "timings_json"]}),
         ("Place", {"fields": ["gps_lat", "gps_lon", "location"]}),
         ("Audio", {"fields": ["audio_file", "audio_sha256", "audio_bytes", "codec"]}),
         ("Queue", {"fields": ["created_at", "enqueued_at", "claimed_at", "next_attempt_at", "geocode_enqueued_at"]}),

@@ -81,6 +81,8 @@ class Chunk(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)  # its job last reached the broker
     geocode_enqueued_at = models.DateTimeField(null=True, blank=True)  # the geocoding job's
     processed_at = models.DateTimeField(null=True, blank=True)
+    # X-Request-ID of the upload (selective_speaker/request_id.py): its jobs log under it too
+    request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

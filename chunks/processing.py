@@ -4,7 +4,9 @@ The job claims its chunk (selective_speaker.jobs), compares it with the owner's 
 voiceprint, and in one transaction — only while it still holds its claim — replaces the
 chunk's utterances, its review items and its audit record. Bad audio fails fast with a
 readable reason; other errors release the chunk for a retry, at most JOB_MAX_ATTEMPTS times.
-A chunk uploaded before any enrollment is ready waits (`waiting`) until one is.
+A chunk uploaded before any enrollment is ready waits (`waiting`) until one is. A short chunk's
+job takes the owner's other waiting short chunks with it (CHUNK_BATCH_SECONDS), so that the
+engine transcribes them in one pass; each is still claimed, stored, failed or retried on its own.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from chunks.models import Chunk
 from chunks.result_changes import result_change
+from chunks.selectors import chunk_batch_mates
 from chunks.services import CHUNK_JOBS, chunk_requeue_waiting, chunk_retain_after_processing
+from chunks.signals import chunk_processed
 from enrollment.selectors import (
     ActiveVoiceprint,
     decision_review_answers,
@@ -29,7 +34,7 @@ from enrollment.selectors import (
 from enrollment.services import decision_reviews_replace
 from selective_speaker.audio_files import read_stored_audio
 from selective_speaker.json_values import json_safe
-from selective_speaker.speech.types import ChunkResult, ChunkStatus, SpeechError
+from selective_speaker.speech.types import ChunkJob, ChunkResult, ChunkStatus, SpeechError
 from selective_speaker.speech_config import speech_config, speech_engine
 from utterances.services import UtteranceDraft, utterances_replace
 
@@ -39,43 +44,92 @@ log = logging.getLogger(__name__)
 def chunk_process(*, chunk_id: int) -> Chunk | None:
     """Run the speech engine on a chunk and store the owner's utterances.
 
+    A chunk shorter than CHUNK_BATCH_SECONDS takes the owner's other fresh chunks waiting in the
+    queue with it, up to that much audio in all (`chunk_batch_mates`): the engine transcribes
+    their owner stretches in one pass (Engine.process_chunks), so short chunks share Whisper's
+    30 s windows. Each chunk is claimed, judged against its own device's voiceprint, stored,
+    failed or retried on its own; their own jobs find them done and do nothing.
+
     Returns the chunk, or None when it was not claimable (done already, taken by another
     worker, deleted): a duplicate delivery of the job does nothing.
     """
-    claimed_at = CHUNK_JOBS.claim(chunk_id)
-    if claimed_at is None:
+    batch = _chunk_claim_batch(chunk_id)
+    if not batch:
         return None
-    chunk = Chunk.objects.select_related("user").get(id=chunk_id)
-    if CHUNK_JOBS.out_of_attempts(chunk):
-        CHUNK_JOBS.fail_exhausted(chunk, claimed_at)
-        return chunk
-    active = enrollment_active_voiceprint(user=chunk.user, device_id=chunk.device_id)
-    if active is None:
-        _chunk_wait(chunk, claimed_at)
-        return chunk
-    try:
-        config = speech_config()
-        audio = read_stored_audio(chunk.audio, max_duration_ms=config.max_duration_ms)
-        extra = {"negatives": active.negatives} if len(active.negatives) else {}
-        if active.vector_narrow is not None:
-            extra["voiceprint_narrow"] = active.vector_narrow
-        answers = decision_review_answers(chunk=chunk)
-        if answers != ([], []):
-            extra["answers"] = answers
-        if config.strategy == "anchored":
-            extra["enrollment_audio"] = read_stored_audio(
-                active.newest.audio, max_duration_ms=config.enroll_max_duration_ms
-            )
-        result = speech_engine().process_chunk(audio, voiceprint=active.vector, **extra)
-        _chunk_store_result(chunk, claimed_at, result, active)
-        chunk_retain_after_processing(chunk)
-    except SpeechError as exc:
-        if not exc.permanent:
-            return CHUNK_JOBS.retry_or_fail(chunk, claimed_at, exc)
+    config = speech_config()
+    ready: list[tuple[Chunk, datetime, ActiveVoiceprint, ChunkJob]] = []
+    raised: dict[int, BaseException] = {}
+    for chunk, claimed_at in batch:
+        if CHUNK_JOBS.out_of_attempts(chunk):
+            CHUNK_JOBS.fail_exhausted(chunk, claimed_at)
+            continue
+        active = enrollment_active_voiceprint(user=chunk.user, device_id=chunk.device_id)
+        if active is None:
+            _chunk_wait(chunk, claimed_at)
+            continue
+        try:
+            ready.append((chunk, claimed_at, active, _chunk_engine_job(chunk, active, config)))
+        except Exception as exc:
+            _chunk_settle_error(chunk, claimed_at, exc, raised)
+    outcomes = speech_engine().process_chunks([job for *_, job in ready]) if ready else []
+    for (chunk, claimed_at, active, _job), outcome in zip(ready, outcomes):
+        try:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            _chunk_store_result(chunk, claimed_at, outcome, active)
+            chunk_retain_after_processing(chunk)
+        except Exception as exc:
+            _chunk_settle_error(chunk, claimed_at, exc, raised)
+    head = batch[0][0]
+    if head.id in raised:
+        raise raised[head.id]  # django-q2 records the failure of this chunk's own job
+    return head
+
+
+def _chunk_claim_batch(chunk_id: int) -> list[tuple[Chunk, datetime]]:
+    """(chunk, claim time) of the job's chunk, then of the batch mates it could claim too."""
+    mates = chunk_batch_mates(chunk_id=chunk_id, max_ms=settings.CHUNK_BATCH_SECONDS * 1000)
+    batch_ms = sum(duration_ms for _id, duration_ms in mates) or None
+    claimed_at = CHUNK_JOBS.claim(chunk_id, batch_ms=batch_ms)
+    if claimed_at is None:
+        return []
+    claims = {chunk_id: claimed_at}
+    for mate_id, _duration_ms in mates[1:]:
+        mate_claimed_at = CHUNK_JOBS.claim(mate_id, batch_ms=batch_ms)
+        if mate_claimed_at is not None:
+            claims[mate_id] = mate_claimed_at
+    chunks = Chunk.objects.select_related("user").in_bulk(list(claims))
+    return [(chunks[i], claims[i]) for i in claims if i in chunks]
+
+
+def _chunk_engine_job(chunk: Chunk, active: ActiveVoiceprint, config) -> ChunkJob:
+    """What the engine needs for the chunk: its audio, the voiceprint of its device, the
+    confirmed negatives and the owner's answers; the enrollment audio for the anchored strategy."""
+    audio = read_stored_audio(chunk.audio, max_duration_ms=config.max_duration_ms)
+    answers = decision_review_answers(chunk=chunk)
+    enrollment_audio = None
+    if config.strategy == "anchored":
+        enrollment_audio = read_stored_audio(active.newest.audio, max_duration_ms=config.enroll_max_duration_ms)
+    return ChunkJob(
+        audio,
+        voiceprint=active.vector,
+        voiceprint_narrow=active.vector_narrow,
+        enrollment_audio=enrollment_audio,
+        negatives=active.negatives if len(active.negatives) else None,
+        answers=answers if answers != ([], []) else ((), ()),
+    )
+
+
+def _chunk_settle_error(chunk: Chunk, claimed_at: datetime, exc: Exception, raised: dict) -> None:
+    """Bad audio fails the chunk for good; anything else releases it for a retry (or gives up
+    after the last attempt). The exception to re-raise for a retry goes into `raised`."""
+    if isinstance(exc, SpeechError) and exc.permanent:
         CHUNK_JOBS.fail(chunk, claimed_at, exc.reason)
-    except Exception as exc:
-        return CHUNK_JOBS.retry_or_fail(chunk, claimed_at, exc)
-    return chunk
+        return
+    try:
+        CHUNK_JOBS.retry_or_fail(chunk, claimed_at, exc)
+    except Exception as retried:
+        raised[chunk.id] = retried
 
 
 def _chunk_wait(chunk: Chunk, claimed_at: datetime) -> None:
@@ -127,6 +181,7 @@ def _chunk_store_result(chunk: Chunk, claimed_at: datetime, result: ChunkResult,
         utterances_replace(chunk=chunk, drafts=drafts)
     for name, value in fields.items():
         setattr(chunk, name, value)
+    transaction.on_commit(lambda: chunk_processed.send(sender=Chunk, chunk=chunk), robust=True)  # webhooks
 
 
 def _suppressed(start_ms: int, end_ms: int, spans: list) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from chunks.models import Chunk, Location
 
@@ -83,3 +85,157 @@ def location_cached(*, lat_round, lon_round) -> Location | None:
 def chunk_with_audio(*, user) -> QuerySet[Chunk]:
     """The user's chunks whose raw audio is still stored (they can be processed again)."""
     return Chunk.objects.filter(user=user).exclude(audio="").only("id", "audio", "status")
+
+
+# --- one day of recordings, and whether anything changed (the live timeline) ----------------
+
+
+def chunk_day_recordings(*, user, since: datetime, until: datetime, device_id: str | None = None) -> QuerySet[Chunk]:
+    """The user's recordings starting in [since, until), oldest first, with what explains each
+    one (status, error, length, utterances kept) and nothing heavier."""
+    chunks = Chunk.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until)
+    if device_id:
+        chunks = chunks.filter(device_id=device_id)
+    return chunks.only(
+        "id", "device_id", "start_ts", "end_ts", "duration_ms", "status", "error", "segments_count"
+    ).order_by("start_ts", "id")
+
+
+def chunk_changes_stamp(
+    *, user, since: datetime | None = None, until: datetime | None = None, unsuccessful_since: datetime | None = None
+) -> tuple:
+    """A value that changes whenever the user's recordings starting in [since, until) or those
+    chunk_in_progress lists change: one uploaded, claimed, processed, failed, deleted, an
+    utterance of one deleted. The timeline's live refresh asks it every few seconds
+    (pages/views_timeline.py makes it an ETag): one aggregate over the day's rows and one over the
+    panel's, each on its own index (an OR of the two would read all of the user's chunks)."""
+    per_status = {status: Count("id", filter=Q(status=status)) for status in Chunk.Status.values}
+    aggregates = dict(
+        count=Count("id"),
+        last_id=Max("id"),
+        utterances=Sum("segments_count"),
+        claimed=Max("claimed_at"),
+        processed=Max("processed_at"),
+        next_attempt=Max("next_attempt_at"),
+        **per_status,
+    )
+    panel = chunk_in_progress(user=user, unsuccessful_since=unsuccessful_since).order_by().aggregate(**aggregates)
+    if since is None or until is None:
+        return (tuple(panel.values()),)
+    day = Chunk.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until).aggregate(**aggregates)
+    return tuple(panel.values()), tuple(day.values())
+
+
+# --- the job queue, for operators (manage.py status, /metrics: operations/) -----------------
+
+# Statuses a chunk's job has ended in with a result (its audit record and timings are stored).
+CHUNK_PROCESSED_STATUSES = (Chunk.Status.DONE, Chunk.Status.INDETERMINATE)
+
+
+def chunk_status_counts(*, statuses: tuple[str, ...] | None = None) -> dict[str, int]:
+    """How many chunks are in each of `statuses` (every status when None), 0 when none (one
+    GROUP BY over those statuses only)."""
+    statuses = tuple(Chunk.Status.values) if statuses is None else statuses
+    rows = Chunk.objects.filter(status__in=statuses).order_by().values_list("status").annotate(count=Count("id"))
+    counts = dict(rows)
+    return {status: counts.get(status, 0) for status in statuses}
+
+
+def chunk_oldest_pending() -> dict[str, datetime]:
+    """The upload time of the oldest chunk in each pending status (queued, waiting, processing)
+    that has any; a status without chunks is absent."""
+    rows = (
+        Chunk.objects.filter(status__in=CHUNK_PENDING_STATUSES)
+        .order_by()
+        .values_list("status")
+        .annotate(oldest=Min("created_at"))
+    )
+    return dict(rows)
+
+
+def chunk_stuck(*, now: datetime) -> QuerySet[Chunk]:
+    """Chunks `processing` under a claim past its lease: the worker that claimed them is gone
+    (the one-minute sweep takes them over). The lease rule is the job machinery's own."""
+    from chunks.services import CHUNK_JOBS  # chunks.services imports this module
+
+    return Chunk.objects.filter(CHUNK_JOBS.stale(now)).order_by("claimed_at", "id")
+
+
+# A failed chunk's reason, by the start of the error the job stored (selective_speaker/jobs.py
+# writes the first two, selective_speaker/audio_files.py the third): gave_up = attempts used up
+# on transient errors or workers killed; audio_missing = the stored file is gone; unprocessable
+# = any other permanent error (audio that cannot be decoded, a model that is not there).
+CHUNK_FAILURE_PREFIXES = (
+    ("gave up after", "gave_up"),
+    ("processing did not finish", "gave_up"),
+    ("the audio file is missing", "audio_missing"),
+)
+CHUNK_FAILURE_OTHER = "unprocessable"
+
+
+def chunk_failure_counts() -> dict[str, int]:
+    """Failed chunks by reason (CHUNK_FAILURE_PREFIXES; every reason, 0 when none)."""
+    reason = Case(
+        *(When(error__startswith=prefix, then=Value(name)) for prefix, name in CHUNK_FAILURE_PREFIXES),
+        default=Value(CHUNK_FAILURE_OTHER),
+    )
+    rows = (
+        Chunk.objects.filter(status=Chunk.Status.FAILED)
+        .order_by()
+        .annotate(reason=reason)
+        .values_list("reason")
+        .annotate(count=Count("id"))
+    )
+    counts = dict(rows)
+    names = dict.fromkeys([name for _, name in CHUNK_FAILURE_PREFIXES] + [CHUNK_FAILURE_OTHER], 0)
+    return {name: counts.get(name, 0) for name in names}
+
+
+def chunk_processed_since(*, since: datetime) -> QuerySet:
+    """(created_at, claimed_at, processed_at, duration_ms) of the chunks processed (done or
+    indeterminate) whose last claim began at or after `since` — the (status, claimed_at) index.
+    Queue wait = claimed_at − created_at (upload to the claim that finished it), processing
+    time = processed_at − claimed_at (the whole job: read, engine, store)."""
+    return (
+        Chunk.objects.filter(status__in=CHUNK_PROCESSED_STATUSES, claimed_at__gte=since, processed_at__isnull=False)
+        .order_by()
+        .values_list("created_at", "claimed_at", "processed_at", "duration_ms")
+    )
+
+
+def chunk_uploaded_count(*, since: datetime) -> int:
+    """How many chunks were uploaded (accepted: a row exists) at or after `since`."""
+    return Chunk.objects.filter(created_at__gte=since).count()
+
+
+# --- batching short chunks (chunks/processing.py) ---------------------------------------------
+
+
+def chunk_batch_mates(*, chunk_id: int, max_ms: int) -> list[tuple[int, int]]:
+    """(id, duration_ms) of the chunk, then of its owner's other queued chunks that are due (no
+    retry back-off pending), oldest first, each taken while the audio in all stays within `max_ms`:
+    what the chunk's job may process in one pass. Only chunks never attempted and with their audio
+    join. Just the chunk when it alone fills the budget; [] when it does not exist."""
+    head = Chunk.objects.filter(id=chunk_id).values_list("id", "duration_ms").first()
+    if head is None:
+        return []
+    batch, total = [head], head[1]
+    if total >= max_ms:
+        return batch
+    owner = Chunk.objects.filter(id=chunk_id).values("user_id")
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    candidates = (
+        Chunk.objects.filter(user_id=Subquery(owner), status=Chunk.Status.QUEUED, duration_ms__lte=max_ms - total)
+        .filter(due, attempts=0)  # one that failed before is retried alone: it cannot take others down
+        .exclude(id=chunk_id)
+        .exclude(audio="")
+        .order_by(Coalesce("next_attempt_at", "created_at"), "id")
+        .values_list("id", "duration_ms")
+    )
+    for mate_id, duration_ms in candidates.iterator():
+        if total + duration_ms <= max_ms:
+            batch.append((mate_id, duration_ms))
+            total += duration_ms
+        if total >= max_ms:
+            break
+    return batch

@@ -32,6 +32,7 @@ from selective_speaker.audio_files import (
     storage_errors,
 )
 from selective_speaker.jobs import SWEEP_BATCH, JobQueue, Outbox
+from selective_speaker.request_id import stored_request_id
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,11 @@ CHUNK_JOBS = JobQueue(
     released=Chunk.Status.QUEUED,
     processing=Chunk.Status.PROCESSING,
     failed=Chunk.Status.FAILED,
+    request_scoped=True,
 )
-GEOCODING = Outbox(Chunk, "chunks.tasks.geocode_chunk", "geocode-chunk", "geocode_chunk", "geocode_enqueued_at")
+GEOCODING = Outbox(
+    Chunk, "chunks.tasks.geocode_chunk", "geocode-chunk", "geocode_chunk", "geocode_enqueued_at", request_scoped=True
+)
 # Far enough from datetime.max that start_ts + the chunk's duration cannot overflow.
 LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -65,7 +69,10 @@ def chunk_ingest(
     """Store an uploaded chunk and queue its processing; (chunk, created).
 
     A repeat of an earlier upload (same device and start time, or the same audio bytes) returns
-    the existing chunk with created=False and stores nothing. Raises UploadTooLarge (413),
+    the existing chunk with created=False and stores nothing. The audio is checked within a
+    bounded cost (selective_speaker/audio_probe.py: what the container declares, the first and
+    last half second); the job's full decode fails a chunk whose audio turns out bad after all, with
+    the reason. The chunk keeps the request's id, under which its jobs run. Raises UploadTooLarge (413),
     ValidationError with field messages (400) or StorageUnavailable (503, retryable); in every
     one of those cases no row and no file are left behind. Once the row is committed the chunk
     is accepted — even when the commit's acknowledgement was lost — and its audio stays; a
@@ -79,7 +86,8 @@ def chunk_ingest(
     existing = chunk_find_duplicate(user=user, device_id=device_id, start_ts=start_ts, audio_sha256=sha256)
     if existing is not None:
         return existing, False
-    info = check_audio(audio_file, max_duration_ms=settings.MAX_CHUNK_SECONDS * 1000)
+    # bounded: the worker's full decode fails a chunk whose audio turns out bad after all
+    info = check_audio(audio_file, max_duration_ms=settings.MAX_CHUNK_SECONDS * 1000, bounded=True)
     chunk = Chunk(
         user=user,
         device_id=device_id,
@@ -91,6 +99,7 @@ def chunk_ingest(
         audio_bytes=audio_file.size,
         duration_ms=info.duration_ms,
         codec=info.codec[:64],
+        request_id=stored_request_id(),  # the upload's; its jobs log under it
     )
     chunk.full_clean(
         exclude=["user", "audio", "enrollment", "location"], validate_unique=False, validate_constraints=False

@@ -6,13 +6,16 @@ from chunks.models import Chunk
 from chunks.places import chunk_geocode
 from chunks.processing import chunk_process
 from chunks.services import chunk_requeue_stale, chunk_sweep_audio_retention
+from selective_speaker.jobs import request_scoped
 
 
+@request_scoped
 def process_chunk(chunk_id: int) -> str:
     chunk = chunk_process(chunk_id=chunk_id)
     return "skipped" if chunk is None else chunk.status
 
 
+@request_scoped
 def geocode_chunk(chunk_id: int) -> str:
     chunk = Chunk.objects.filter(id=chunk_id).first()
     if chunk is None:

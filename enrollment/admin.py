@@ -43,7 +43,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         ("Recording", {"fields": ["audio_file", "audio_sha256", "duration", "phrase_text"]}),
         ("Check of the phrase", {"fields": ["transcript", "edit_distance"]}),
         ("Voiceprint", {"fields": ["model_id", "voiceprint_dim", "speech", "window_count", "consistency"]}),
-        ("Audit", {"fields": ["timings_json"]}),
+        ("Audit", {"fields": ["request_id", "timings_json"]}),
         (
             "Queue",
             {"fields": ["created_at", "enqueued_at", "claimed_at", "next_attempt_at", "processed_at", "updated_at"]},

@@ -54,6 +54,8 @@ class Enrollment(models.Model):
     # back-off; null = since created); while processing, when its claim's lease ends.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)  # its job last reached the broker
+    # X-Request-ID of the upload (selective_speaker/request_id.py): its job logs under it too
+    request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from selective_speaker.speech.types import Span
@@ -161,3 +162,46 @@ def decision_review_answers(*, chunk) -> tuple[list[Span], list[Span]]:
         elif verdict == DecisionReview.Verdict.NOT_OWNER:
             not_me.append(Span(start_ms, end_ms))
     return me, not_me
+
+
+# --- the job queue, for operators (manage.py status, /metrics: operations/) -----------------
+
+ENROLLMENT_PENDING_STATUSES = (Enrollment.Status.PENDING, Enrollment.Status.PROCESSING)
+
+
+def enrollment_status_counts() -> dict[str, int]:
+    """How many enrollments are in each status — every status, 0 when none (one GROUP BY)."""
+    counts = dict(Enrollment.objects.order_by().values_list("status").annotate(count=Count("id")))
+    return {status: counts.get(status, 0) for status in Enrollment.Status.values}
+
+
+def enrollment_oldest_pending() -> dict[str, datetime]:
+    """The upload time of the oldest enrollment in each pending status (pending, processing)
+    that has any; a status without enrollments is absent."""
+    rows = (
+        Enrollment.objects.filter(status__in=ENROLLMENT_PENDING_STATUSES)
+        .order_by()
+        .values_list("status")
+        .annotate(oldest=Min("created_at"))
+    )
+    return dict(rows)
+
+
+def enrollment_stuck(*, now: datetime) -> QuerySet[Enrollment]:
+    """Enrollments `processing` under a claim past its lease: the worker that claimed them is
+    gone (the one-minute sweep takes them over). The lease rule is the job machinery's own."""
+    from enrollment.services import ENROLLMENT_JOBS  # the services read this module
+
+    return Enrollment.objects.filter(ENROLLMENT_JOBS.stale(now)).order_by("claimed_at", "id")
+
+
+def enrollment_rejection_counts() -> dict[str, int]:
+    """Rejected enrollments by their RejectionCode (`error_code`; "" for a rejection stored
+    without one, shown as "unknown")."""
+    rows = (
+        Enrollment.objects.filter(status=Enrollment.Status.REJECTED)
+        .order_by()
+        .values_list("error_code")
+        .annotate(count=Count("id"))
+    )
+    return {code or "unknown": count for code, count in rows}

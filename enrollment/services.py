@@ -34,6 +34,7 @@ from selective_speaker.audio_files import (
     storage_errors,
 )
 from selective_speaker.jobs import JobQueue
+from selective_speaker.request_id import stored_request_id
 from selective_speaker.json_values import json_safe
 from selective_speaker.speech.audio import ms_to_samples
 from selective_speaker.speech.band import band_of
@@ -53,6 +54,7 @@ ENROLLMENT_JOBS = JobQueue(
     processing=Enrollment.Status.PROCESSING,
     failed=Enrollment.Status.REJECTED,
     code_field="error_code",
+    request_scoped=True,
 )
 
 
@@ -79,6 +81,7 @@ def enrollment_create(*, user, audio_file: File, phrase_text: str = "", device_i
         phrase_text=(phrase_text or "").strip(),
         device_id=device_id or "",
         duration_ms=info.duration_ms,
+        request_id=stored_request_id(),  # the upload's; its job logs under it
     )
     try:
         enrollment.audio.save(f"audio.{audio_extension(info)}", audio_file, save=False)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_process, enrollment_requeue_stale
+from selective_speaker.jobs import request_scoped
 
 
+@request_scoped
 def process_enrollment(enrollment_id: int) -> str:
     enrollment = Enrollment.objects.filter(id=enrollment_id).first()
     if enrollment is None:

@@ -1,10 +1,13 @@
-"""Values every owner page may show, read from settings (never written into page text)."""
+"""Values every owner page may show, read from settings (never written into page text), and the
+time zone the page's times are in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.conf import settings
+
+from pages.local_time import page_time_zone
 
 
 @dataclass(frozen=True)
@@ -34,3 +37,9 @@ def enroll_limits() -> EnrollLimits:
 def limits(request) -> dict:
     """Template context: {{ enroll_limits.advised }} and friends."""
     return {"enroll_limits": enroll_limits()}
+
+
+def time_zone(request) -> dict:
+    """Template context: {{ page_time_zone.name }} (the zone the page's times are in) and
+    {{ page_time_zone.chosen }} (False while the owner has not chosen one: the server's)."""
+    return {"page_time_zone": page_time_zone(request)}

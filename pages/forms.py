@@ -4,15 +4,16 @@ for), the enrollment upload, and the typed confirmation before erasing everythin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 
+from account.time_zones import TIME_ZONE_MAX_LENGTH, time_zone_validator
 from pages.context_processors import enroll_limits
+from pages.local_time import local_midnight
 from selective_speaker.validators import device_id_validator
 
 # Far enough from date.min/date.max that the day before, the day after and UTC never overflow.
@@ -31,12 +32,12 @@ class TimelineFilters:
 
     @property
     def since(self) -> datetime:
-        """The day's first instant in the current time zone (settings.TIME_ZONE)."""
-        return _local_midnight(self.day)
+        """The day's first instant in the current time zone (the owner's: account.middleware)."""
+        return local_midnight(self.day)
 
     @property
     def until(self) -> datetime:
-        return _local_midnight(self.day + timedelta(days=1))
+        return local_midnight(self.day + timedelta(days=1))
 
     @property
     def previous_day(self) -> date | None:
@@ -47,16 +48,26 @@ class TimelineFilters:
         return self.day + timedelta(days=1) if self.day < min(self.today, LAST_DAY) else None
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 class TimelineFilterForm(forms.Form):
     day = forms.DateField(
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
-        # rendered beside the previous/next day links, outside the <form> it belongs to
-        widget=forms.DateInput(attrs={"type": "date", "form": "timeline-filters"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        # Rendered beside the previous/next day links, outside the <form> it belongs to. A text
+        # field in ISO form (YYYY-MM-DD), not type=date: browsers show a date field in their own
+        # locale's order (05/02/2024), which the page's headings and links do not use.
+        widget=forms.DateInput(
+            attrs={
+                "form": "timeline-filters",
+                "pattern": r"\d{4}-\d{2}-\d{2}",
+                "placeholder": "YYYY-MM-DD",
+                "autocomplete": "off",
+                "size": 10,
+                "title": "A day as YYYY-MM-DD",
+            },
+            format="%Y-%m-%d",
+        ),
+        error_messages={"invalid": "Write the day as YYYY-MM-DD, e.g. 2024-05-01."},
     )
     device_id = forms.ChoiceField(required=False, label="Device")
     q = forms.CharField(
@@ -84,6 +95,25 @@ class TimelineFilterForm(forms.Form):
             device_id=cleaned.get("device_id") or "",
             q=cleaned.get("q") or "",
         )
+
+
+# --- the owner's time zone ------------------------------------------------------------------
+
+
+class TimeZoneForm(forms.Form):
+    """The zone the pages show times and days in: an IANA name (account.time_zones)."""
+
+    time_zone = forms.CharField(
+        max_length=TIME_ZONE_MAX_LENGTH,
+        label="Time zone",
+        validators=[time_zone_validator],
+        help_text="Times, “today” and the days of your timeline follow this zone; the API keeps UTC.",
+        widget=forms.TextInput(
+            attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false", "placeholder": "Europe/Berlin"}
+        ),
+    )
+    # sent by the page's script with the browser's zone: saved only while the owner has none
+    detected = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 # --- enrollment ------------------------------------------------------------------------------

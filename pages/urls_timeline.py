@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from pages import views_conversations as conversations
 from pages import views_timeline as views
 from pages import views_voice_checks as voice_checks
 
@@ -10,6 +11,9 @@ app_name = "timeline"
 urlpatterns = [
     path("", views.timeline, name="index"),
     path("processing/", views.processing_panel, name="processing"),
+    path("export", conversations.day_export, name="day_export"),
+    path("conversations/<int:utterance_id>/", conversations.conversation, name="conversation"),
+    path("conversations/<int:utterance_id>/export", conversations.conversation_export, name="conversation_export"),
     path("segments/<int:utterance_id>/audio.wav", views.utterance_audio, name="utterance_audio"),
     path("segments/<int:utterance_id>/delete/", views.utterance_delete_view, name="utterance_delete"),
     path("segments/<int:utterance_id>/not-me/", voice_checks.utterance_not_me_view, name="utterance_not_me"),

@@ -1,52 +1,51 @@
-"""How utterances read on the timeline page: their place, their grouping by hour or by day, and
-the day strip that shows at a glance when the owner spoke."""
+"""How utterances read on the timeline page: a day's bubbles grouped by conversation, search
+results by day, and the day strip that shows at a glance when the owner spoke.
+
+The conversation rule itself (gap, place) is utterances.conversations'; this module only lays its
+conversations out for the page: each bubble that is the first of its local hour carries that
+hour's anchor, which the day strip links to.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
 
+from utterances.conversations import (
+    Conversation,
+    ConversationRules,
+    conversation_other_speech,
+    conversations_of,
+    spoken_duration,
+    utterance_place,
+)
 from utterances.models import Utterance
 
-
-def utterance_place(utterance: Utterance) -> str:
-    """The chunk's geocoded address, its coordinates while it has none yet, or ""."""
-    chunk = utterance.chunk
-    if chunk.location is not None and chunk.location.address:
-        return chunk.location.address
-    if chunk.gps_lat is not None and chunk.gps_lon is not None:
-        return f"{chunk.gps_lat:.5f}, {chunk.gps_lon:.5f}"
-    return ""
+__all__ = ["spoken_duration", "utterance_place"]  # the template filters' helpers
 
 
-def highlight_matches(text: str, query: str) -> SafeString:
-    """`text` HTML-escaped, with every case-insensitive occurrence of `query` in <mark>.
-    The text is split on the raw matches and each piece escaped on its own, so neither the
-    text nor the query can inject markup, and an entity is never cut by a <mark>."""
-    if not query:
-        return conditional_escape(text)
-    pieces = re.split(f"({re.escape(query)})", text, flags=re.IGNORECASE)
-    # re.split with one capturing group: the matches are at the odd indexes
-    html = "".join(
-        f"<mark>{conditional_escape(piece)}</mark>" if index % 2 else conditional_escape(piece)
-        for index, piece in enumerate(pieces)
-    )
-    return mark_safe(html)  # every piece is escaped above
+def utterances_by_conversation(utterances: Sequence[Utterance]) -> list[Conversation]:
+    """A day's utterances (oldest first) as conversations, with where others spoke between them
+    (one query), and the first bubble of each local hour with `hour_anchor` set (the day strip's
+    links; a day that turns the clocks back has one hour twice, anchored once)."""
+    seen: set[int] = set()
+    for utterance in utterances:
+        hour = timezone.localtime(utterance.start_ts).hour
+        utterance.hour_anchor = "" if hour in seen else hour_anchor(hour)
+        seen.add(hour)
+    others = conversation_other_speech(utterances)
+    return conversations_of(utterances, rules=ConversationRules.from_settings(), others=others)
 
 
 @dataclass(frozen=True)
 class UtteranceGroup:
-    """Consecutive utterances of one local hour (day view) or one local day (search results)."""
+    """Consecutive utterances of one local day (search results)."""
 
-    starts_at: datetime  # local time, truncated to the hour or the day
+    starts_at: datetime  # local midnight of the day
     utterances: list[Utterance]
-    anchor: str = ""  # the id the day strip links to (first group of each hour)
 
     @property
     def place(self) -> str:
@@ -66,17 +65,6 @@ def _group(utterances: Iterable[Utterance], truncate: Callable[[datetime], datet
     return groups
 
 
-def utterances_by_hour(utterances: Iterable[Utterance]) -> list[UtteranceGroup]:
-    groups = _group(utterances, lambda local: local.replace(minute=0, second=0, microsecond=0))
-    anchored: list[UtteranceGroup] = []
-    seen: set[int] = set()
-    for group in groups:  # a day that turns the clocks back has one hour twice
-        hour = group.starts_at.hour
-        anchored.append(replace(group, anchor="" if hour in seen else hour_anchor(hour)))
-        seen.add(hour)
-    return anchored
-
-
 def utterances_by_day(utterances: Iterable[Utterance]) -> list[UtteranceGroup]:
     return _group(utterances, lambda local: local.replace(hour=0, minute=0, second=0, microsecond=0))
 
@@ -89,18 +77,6 @@ STRIP_LEVELS_MS = (60_000, 5 * 60_000, 15 * 60_000)
 
 def hour_anchor(hour: int) -> str:
     return f"hour-{hour:02d}"
-
-
-def spoken_duration(ms: int) -> str:
-    """A duration as people say it: "45 s", "3 min 20 s", "1 h 5 min"."""
-    seconds = round(ms / 1000)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""/account/: the owner's account as a whole — voice enrollments, API token, download or erase
-all of their data. Plain forms, each POST answered with a redirect (post/redirect/get): a reload
+"""/account/: the owner's account as a whole — voice enrollments, time zone, API token, download
+or erase all of their data. Plain forms, each POST answered with a redirect (post/redirect/get): a reload
 never sends a form again. A new token's key is shown once, on the page the POST redirects to;
 the session carries only a one-time mark of which token to show (a keyed digest, never the key),
 and the key never goes into the page's URL."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from rest_framework.authtoken.models import Token
 
-from account.selectors import account_export_stream
-from account.services import account_erase, account_token_issue, account_token_revoke
+from account.selectors import account_export_stream, account_time_zone
+from account.services import account_erase, account_time_zone_set, account_token_issue, account_token_revoke
+from account.time_zones import time_zone_names
 from chunks.selectors import chunk_device_ids
 from enrollment.selectors import enrollment_active_ids, enrollment_list
-from pages.forms import EraseDataForm
+from pages.forms import EraseDataForm, TimeZoneForm
+from pages.navigation import wants_json
 from selective_speaker.audio_files import StorageUnavailable
 
 # The session's one-time mark of a token to show once, set by token_create, used by account.
@@ -67,6 +69,31 @@ def token_revoke(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "You had no API token.")
     return redirect("account:index")
+
+
+@login_required
+@require_POST
+def time_zone_update(request: HttpRequest) -> HttpResponse:
+    """Show the owner's pages in the zone chosen. With `detected` (static/js/time_zone.js sends the
+    browser's zone) only while the owner has none: a choice made on this page is never overridden.
+    An unknown zone: 400 and the form with its error; nothing is stored."""
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        if wants_json(request):
+            errors = [str(error) for errors in form.errors.values() for error in errors]
+            return JsonResponse({"error": " ".join(errors)}, status=400)
+        context = {**_account_context(request), "time_zone_form": form}
+        return render(request, "pages/account/account.html", context, status=400)
+    chosen = form.cleaned_data["time_zone"]
+    current = account_time_zone(user=request.user)
+    if form.cleaned_data["detected"] and current:
+        chosen = current
+    else:
+        account_time_zone_set(user=request.user, time_zone=chosen)
+    if wants_json(request):
+        return JsonResponse({"time_zone": chosen, "changed": chosen != current})
+    messages.success(request, f"Times and days are now shown in {chosen}.")
+    return redirect(reverse("account:index") + "#time-zone")
 
 
 @login_required
@@ -119,6 +146,8 @@ def _account_context(request: HttpRequest) -> dict:
         "active_ids": enrollment_active_ids(user=user),
         "device_ids": chunk_device_ids(user=user),
         "token": Token.objects.filter(user=user).first(),
+        "time_zone_form": TimeZoneForm(initial={"time_zone": request.owner_time_zone}),
+        "time_zone_names": sorted(time_zone_names()),
     }
 
 

@@ -8,13 +8,23 @@ first — or newest first with `order=newest` — `SearchPage.page_size` per pag
 words highlighted.
 
 Above a day's utterances, the day strip shows at a glance when the owner spoke (one aggregate
-query). Each bubble can play its own stretch of the recording while the raw audio is kept, and
-can be deleted — alone, or with the whole recording (chunk) it came from. The delete forms are
-plain POST forms; static/js/timeline.js adds a confirmation and removes the utterances in place.
+query), and the day's recordings follow as thin rows saying what came of each (pages/recording_rows.py).
+Days, "today" and times are the owner's local ones (account.middleware puts the owner's time zone in
+force; the page names it).
+
+The page is live while it shows today, or while recordings are still processing: static/js/timeline.js
+asks `processing_panel` every few seconds with the ETag of what the page shows (`live_version`); the
+answer is 304 — two small aggregates (chunks.selectors.chunk_changes_stamp) — until a recording of the day or of the
+processing panel changes; then the panel, and the script fetches the page again to swap in its new parts.
+
+Each bubble can play its own stretch of the recording while the raw audio is kept, and can be
+deleted — alone, or with the whole recording (chunk) it came from. The delete forms are plain POST
+forms; static/js/timeline.js adds a confirmation and removes the utterances in place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -24,8 +34,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from rest_framework.exceptions import NotFound
@@ -33,12 +46,21 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 from chunks.clips import chunk_clip_response
-from chunks.selectors import CHUNK_PENDING_STATUSES, chunk_device_ids, chunk_get, chunk_in_progress
+from chunks.selectors import (
+    CHUNK_PENDING_STATUSES,
+    chunk_changes_stamp,
+    chunk_day_recordings,
+    chunk_device_ids,
+    chunk_get,
+    chunk_in_progress,
+)
 from chunks.services import chunk_delete
 from enrollment.selectors import enrollment_list, enrollment_ready_exists
 from pages.forms import TimelineFilterForm, TimelineFilters
+from pages.local_time import page_time_zone
 from pages.navigation import back_url, wants_json
-from pages.utterance_groups import day_strip, spoken_duration, utterances_by_day, utterances_by_hour
+from pages.recording_rows import recording_rows, recording_summary
+from pages.utterance_groups import day_strip, spoken_duration, utterances_by_conversation, utterances_by_day
 from review.selectors import voice_checks_pending
 from selective_speaker.audio_files import StorageUnavailable
 from utterances.models import Utterance
@@ -92,7 +114,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "filters": filters,
-        "groups": utterances_by_day(utterances) if filters.q else utterances_by_hour(utterances),
+        "groups": utterances_by_day(utterances) if filters.q else utterances_by_conversation(utterances),
         "utterance_count": len(utterances),
         "previous_url": page.get_previous_link(),
         "next_url": page.get_next_link(),
@@ -100,12 +122,15 @@ def timeline(request: HttpRequest) -> HttpResponse:
         "enrollment_ready": enrollment_ready,
         "latest_enrollment": None if enrollment_ready else enrollment_list(user=request.user).first(),
         "back_url": request.get_full_path(),
-        **_processing_panel_context(request.user),
+        **_processing_panel_context(request, None if filters.q else filters),
     }
     if filters.q:
         context.update(_search_context(page, utterances, filters, order))
+        context["zone_abbreviation"] = page_time_zone(request).abbreviation_now
     else:
         context.update(_day_strip_context(request.user, filters))
+        context.update(_recordings_context(request.user, filters))
+        context["zone_abbreviation"] = page_time_zone(request).abbreviations(filters.since, filters.until)
         context["voice_checks"] = list(
             voice_checks_pending(user=request.user, since=filters.since, until=filters.until)[
                 : settings.TIMELINE_VOICE_CHECKS_MAX
@@ -119,8 +144,39 @@ def timeline(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def processing_panel(request: HttpRequest) -> HttpResponse:
-    """The processing panel alone, for static/js/timeline.js to refresh in place."""
-    return render(request, "pages/timeline/processing_panel.html", _processing_panel_context(request.user))
+    """The processing panel alone, for static/js/timeline.js to refresh in place; with `day` (and
+    `device_id`), the panel of that day's page. If-None-Match with the version the page shows:
+    304 while nothing changed (the live timeline's poll), else the panel with its new version."""
+    filters = _live_filters(request)
+    version = _live_version(request, filters)
+    unchanged = get_conditional_response(request, etag=version)
+    if unchanged is None:
+        response = render(request, "pages/timeline/processing_panel.html", _processing_panel_context(request, filters))
+    else:
+        response = unchanged
+    response["ETag"] = version
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def _live_filters(request: HttpRequest) -> TimelineFilters | None:
+    """The day (and device) whose page asks, or None for a page without one (search results)."""
+    if not request.GET.get("day"):
+        return None
+    # the device as asked, not checked against the owner's devices (a query per poll): every read
+    # here is the owner's own, and a device without recordings has none to count
+    device_ids = [request.GET.get("device_id", "")]
+    return TimelineFilterForm(request.GET, device_ids=device_ids, today=timezone.localdate()).filters()
+
+
+def _live_version(request: HttpRequest, filters: TimelineFilters | None) -> str:
+    """An ETag of what a live page shows: the zone, the day, and chunk_changes_stamp."""
+    since, until = (filters.since, filters.until) if filters else (None, None)
+    stamp = chunk_changes_stamp(
+        user=request.user, since=since, until=until, unsuccessful_since=_unsuccessful_since()
+    )
+    key = repr((timezone.get_current_timezone_name(), filters and (filters.day, filters.device_id), stamp))
+    return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
 
 
 def _day_strip_context(user, filters: TimelineFilters) -> dict:
@@ -165,15 +221,34 @@ def _search_context(page: SearchPage, utterances: list[Utterance], filters: Time
     return {"result_count": page.count, "search_order": order, "search_ranked": ranked}
 
 
-def _processing_panel_context(user) -> dict:
-    since = timezone.now() - timedelta(days=settings.TIMELINE_PANEL_UNSUCCESSFUL_DAYS)
-    chunks = list(chunk_in_progress(user=user, unsuccessful_since=since)[: settings.TIMELINE_PANEL_MAX_CHUNKS + 1])
+def _unsuccessful_since():
+    return timezone.now() - timedelta(days=settings.TIMELINE_PANEL_UNSUCCESSFUL_DAYS)
+
+
+def _processing_panel_context(request: HttpRequest, filters: TimelineFilters | None) -> dict:
+    """The panel, and how the page stays live: `filters` is the day page's, None elsewhere."""
+    user = request.user
+    chunks = list(
+        chunk_in_progress(user=user, unsuccessful_since=_unsuccessful_since())[: settings.TIMELINE_PANEL_MAX_CHUNKS + 1]
+    )
+    active = any(chunk.status in CHUNK_PENDING_STATUSES for chunk in chunks)
+    query = {"day": filters.day.isoformat(), "device_id": filters.device_id} if filters else {}
     return {
         "processing_chunks": chunks[:settings.TIMELINE_PANEL_MAX_CHUNKS],
         "processing_more": len(chunks) > settings.TIMELINE_PANEL_MAX_CHUNKS,
-        "processing_active": any(chunk.status in CHUNK_PENDING_STATUSES for chunk in chunks),
+        "processing_active": active,
         "pending_statuses": CHUNK_PENDING_STATUSES,
+        "processing_url": reverse("timeline:processing") + ("?" + urlencode(query) if query else ""),
+        "live": active or bool(filters and filters.day == filters.today),
+        "live_version": _live_version(request, filters),
     }
+
+
+def _recordings_context(user, filters: TimelineFilters) -> dict:
+    rows = recording_rows(
+        chunk_day_recordings(user=user, since=filters.since, until=filters.until, device_id=filters.device_id)
+    )
+    return {"recordings": rows, "recordings_summary": recording_summary(rows)}
 
 
 # --- one utterance: its audio, deleting it or its whole recording --------------------------

@@ -2,9 +2,11 @@
 stored file back for the worker.
 
 Enrollment and chunk ingest share the checks: a size limit (413), a checksum for deduplication,
-and a full decode with the speech engine's decoder so that garbage, empty, truncated or
-over-long audio is refused with a readable reason on the `audio` field (400); and the insert of
-the row after its file (`save_with_stored_audio`), which never deletes the file of a committed row.
+and a decode so that garbage, empty, truncated or over-long audio is refused with a readable
+reason on the `audio` field (400) — for an enrollment a full decode with the speech engine's
+decoder, for a chunk the bounded probe of selective_speaker/audio_probe.py (the worker's full
+decode judges the rest, and fails the chunk with its reason); and the insert of the row after
+its file (`save_with_stored_audio`), which never deletes the file of a committed row.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
+from selective_speaker.audio_probe import probe_audio
 from selective_speaker.speech.audio import AudioInfo, decode_audio
 from selective_speaker.speech.types import SAMPLE_RATE, AudioError, RejectionCode
 
@@ -168,8 +171,9 @@ def file_sha256(upload: File) -> str:
     return digest.hexdigest()
 
 
-def check_audio(upload: File, *, max_duration_ms: int) -> AudioInfo:
-    """Decode the whole upload; ValidationError on `audio` with the decoder's reason."""
+def check_audio(upload: File, *, max_duration_ms: int, bounded: bool = False) -> AudioInfo:
+    """Decode the whole upload — or, `bounded`, probe it (its header, first and last half second;
+    the whole only where that cannot tell) — ValidationError on `audio` with the reason."""
     if not upload.size:
         raise ValidationError({"audio": "the file is empty"}, code="invalid_audio")
     if hasattr(upload, "temporary_file_path"):
@@ -179,7 +183,9 @@ def check_audio(upload: File, *, max_duration_ms: int) -> AudioInfo:
     try:
         _check_wav_complete(upload)
         _check_ogg_complete(upload)
-        _, info = decode_audio(source, max_duration_ms=max_duration_ms)
+        info = probe_audio(source, max_duration_ms=max_duration_ms) if bounded else None
+        if info is None:
+            _, info = decode_audio(source, max_duration_ms=max_duration_ms)
     except AudioError as exc:
         raise ValidationError({"audio": exc.reason}, code="invalid_audio") from exc
     finally:

@@ -16,7 +16,12 @@ and `processed_at`. A job:
   doubling, at most `JOB_RETRY_MAX_S`; a one-off django-q2 schedule enqueues it then) and
   re-raises, until `JOB_MAX_ATTEMPTS`, then **fails** it with a readable reason;
 - is **swept** by a periodic schedule: claims past their lease are released and enqueued
-  again, and waiting rows the broker never took are enqueued.
+  again, and waiting rows the broker never took are enqueued;
+- **runs under a request id** (queues made with `request_scoped=True`, whose task is wrapped in
+  `request_scoped`): the id of the request that queued it (an upload, a staff reprocess) travels
+  with the job as the task's `request_id` keyword — for a job the sweep sends, the one its row
+  stored at upload — and the task makes it the current request id while it runs, so the job's
+  log lines carry the id of the upload's web lines.
 
 django-q2's own redelivery is kept for what only it can see: a row job asks the broker to
 acknowledge a failure (`ack_failure`: its retry is the back-off above), so the broker hands a
@@ -28,8 +33,9 @@ every `migrate` (`schedules_sync`).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +45,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from selective_speaker.request_id import request_id_bound, stored_request_id
 from selective_speaker.speech.types import RejectionCode
 
 log = logging.getLogger(__name__)
@@ -49,14 +56,28 @@ ERROR_MAX_CHARS = 1000
 SWEEP_BATCH = 1000
 
 
-def enqueue_task(func: str, row_id: int, *, name: str, group: str, **options) -> bool:
-    """Hand `func(row_id)` to the broker now; False (logged, never raised) when it refuses."""
+def enqueue_task(func: str, row_id: int, *, name: str, group: str, request_id: str = "", **options) -> bool:
+    """Hand `func(row_id)` to the broker now (with `request_id=` when there is one, for a
+    `request_scoped` task); False (logged, never raised) when it refuses."""
+    if request_id:
+        options["request_id"] = request_id
     try:
         async_task(func, row_id, task_name=f"{name}-{row_id}", group=group, **options)
     except Exception:
         log.warning("the broker refused job %s-%s; the sweep will enqueue it", name, row_id, exc_info=True)
         return False
     return True
+
+
+def request_scoped(task: Callable[[int], object]) -> Callable[..., object]:
+    """A django-q2 task on a row that runs under the request id it was queued with."""
+
+    @functools.wraps(task)
+    def run(row_id: int, *, request_id: str = "") -> object:
+        with request_id_bound(request_id):
+            return task(row_id)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -70,15 +91,23 @@ class Outbox:
     group: str
     sent_field: str = "enqueued_at"
     ack_failure: bool = False  # a failed job is not handed out again by the broker
+    request_scoped: bool = False  # the task takes `request_id=` (it is wrapped in `request_scoped`)
 
-    def send(self, row_ids: Iterable[int]) -> list[int]:
+    def send(self, row_ids: Iterable[int], *, request_id: str | None = None) -> list[int]:
         """Enqueue now; returns the ids the broker took. The first refusal ends the batch (the
-        broker is down: the sweep sends the rest once it is back)."""
+        broker is down: the sweep sends the rest once it is back). Each job carries
+        `request_id`, else the current request's, else (a sweep) the one its row stored."""
         started = timezone.now()
         options = {"ack_failure": True} if self.ack_failure else {}
+        row_ids = list(row_ids)
+        request_id = request_id if request_id is not None else stored_request_id()
+        stored = {} if request_id or not row_ids or not self.request_scoped else self._stored_request_ids(row_ids)
         sent = []
         for row_id in row_ids:
-            if not enqueue_task(self.task, row_id, name=self.name, group=self.group, **options):
+            row_request_id = (request_id or stored.get(row_id, "")) if self.request_scoped else ""
+            if not enqueue_task(
+                self.task, row_id, name=self.name, group=self.group, request_id=row_request_id, **options
+            ):
                 break
             sent.append(row_id)
         if sent:
@@ -91,10 +120,22 @@ class Outbox:
         return sent
 
     def send_on_commit(self, row_ids: Iterable[int]) -> None:
-        """Enqueue once the current transaction commits (at once outside of one)."""
+        """Enqueue once the current transaction commits (at once outside of one), under the
+        current request id."""
         ids = list(row_ids)
+        request_id = stored_request_id()
         if ids:
-            transaction.on_commit(lambda: self.send(ids), robust=True)
+            transaction.on_commit(lambda: self.send(ids, request_id=request_id), robust=True)
+
+    def _stored_request_ids(self, row_ids: list[int]) -> dict[int, str]:
+        """The request ids the rows stored when they were made (models without one: none)."""
+        if not any(field.name == "request_id" for field in self.model._meta.concrete_fields):
+            return {}
+        try:
+            return dict(self.model.objects.filter(id__in=row_ids).values_list("id", "request_id"))
+        except DatabaseError:
+            log.warning("reading the request ids of %s jobs failed; they go without", self.name, exc_info=True)
+            return {}
 
     def unsent(self, now: datetime) -> Q:
         """Rows whose job the broker never took, or took so long ago that it must have lost it."""
@@ -114,12 +155,20 @@ class JobQueue:
     processing: str
     failed: str  # the terminal failure (failed, rejected)
     code_field: str | None = None  # where a failure's RejectionCode is stored, if the model has one
+    request_scoped: bool = False  # the task takes `request_id=` (it is wrapped in `request_scoped`)
 
     # --- enqueueing ------------------------------------------------------------------------
 
     @property
     def outbox(self) -> Outbox:
-        return Outbox(self.model, self.task, f"process-{self.label}", f"process_{self.label}", ack_failure=True)
+        return Outbox(
+            self.model,
+            self.task,
+            f"process-{self.label}",
+            f"process_{self.label}",
+            ack_failure=True,
+            request_scoped=self.request_scoped,
+        )
 
     def enqueue_on_commit(self, row_ids: Iterable[int]) -> None:
         self.outbox.send_on_commit(row_ids)
@@ -150,10 +199,13 @@ class JobQueue:
         unleased = Q(next_attempt_at__isnull=True, claimed_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER_S))
         return Q(status=self.processing) & (Q(next_attempt_at__lt=now) | unleased)
 
-    def claim(self, row_id: int) -> datetime | None:
+    def claim(self, row_id: int, *, batch_ms: int | None = None) -> datetime | None:
         """Claim the row for this job: its claim time, or None when it is not claimable (done
-        already, taken by another worker, deleted)."""
+        already, taken by another worker, deleted). A job that processes several rows together
+        passes `batch_ms`, the audio of all of them: each row's lease covers the whole batch."""
         duration_ms = self.model.objects.filter(id=row_id).values_list("duration_ms", flat=True).first()
+        if batch_ms is not None:
+            duration_ms = max(duration_ms or 0, batch_ms)
         claimed_at = timezone.now()
         claimed = (
             self.model.objects.filter(id=row_id)
@@ -168,6 +220,7 @@ class JobQueue:
         if claimed != 1:
             log.info("%s %s is not waiting to be processed; nothing to do", self.label, row_id)
             return None
+        log.info("%s %s claimed for processing", self.label, row_id)
         return claimed_at
 
     def held(self, row_id: int, claimed_at: datetime) -> QuerySet:
@@ -220,12 +273,14 @@ class JobQueue:
 
         name = f"retry-{self.label}-{row_id}"
         options = {"task_name": f"{self.outbox.name}-{row_id}", "group": self.outbox.group, "ack_failure": True}
+        request_id = stored_request_id() if self.request_scoped else ""  # the job's: its retry runs under it too
+        kwargs = {"q_options": options, **({"request_id": request_id} if request_id else {})}
         Schedule.objects.filter(name=name).delete()
         Schedule.objects.create(
             name=name,
             func=self.task,
             args=repr(row_id),
-            kwargs=repr({"q_options": options}),
+            kwargs=repr(kwargs),
             schedule_type=Schedule.ONCE,
             repeats=-1,  # deleted once it ran
             next_run=at,

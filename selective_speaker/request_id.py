@@ -3,7 +3,12 @@
 An incoming `X-Request-ID` (from a proxy or the app, 1–64 characters of letters, digits and
 `._:-`) is kept, anything else is replaced by a new random id; the response carries it back in
 `X-Request-ID`, and every log record written while the request is handled has it as
-`record.request_id` ("-" outside a request), which the console format prints.
+`record.request_id` ("-" outside a request), which both log formats print
+(selective_speaker/logging_setup.py).
+
+A background job runs under the id of the request that queued it (selective_speaker/jobs.py
+passes it along and binds it with `request_id_bound` while the job runs), so an upload's web
+and worker log lines share one id; chunks and enrollments also keep it as `request_id`.
 """
 
 from __future__ import annotations
@@ -11,16 +16,37 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_current: ContextVar[str] = ContextVar("request_id", default="-")
+NONE = "-"  # outside any request
+_current: ContextVar[str] = ContextVar("request_id", default=NONE)
 
 
 def current_request_id() -> str:
     """The id of the request being handled in this context, "-" outside one."""
     return _current.get()
+
+
+def stored_request_id() -> str:
+    """The current id as a row keeps it: "" outside a request."""
+    current = _current.get()
+    return "" if current == NONE else current
+
+
+@contextmanager
+def request_id_bound(request_id: str | None) -> Iterator[str]:
+    """Make `request_id` the current id inside the block (a job run on behalf of a request);
+    an empty or unsafe one binds "-". The id before the block is back after it."""
+    value = request_id if request_id and _VALID.fullmatch(request_id) else NONE
+    token = _current.set(value)
+    try:
+        yield value
+    finally:
+        _current.reset(token)
 
 
 class RequestIdMiddleware:

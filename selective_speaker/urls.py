@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from account.api import AuthTokenApi, MeDataApi, MeExportApi
 from review.api import UtteranceNotMeApi
+from operations.metrics import metrics
 from selective_speaker.health import health, live
 
 api_v1 = [
@@ -12,10 +13,12 @@ api_v1 = [
     path("chunks/", include("chunks.urls")),
     path("utterances/", include("utterances.urls")),
     path("utterances/<int:utterance_id>/not-me/", UtteranceNotMeApi.as_view(), name="utterance-not-me"),
+    path("conversations/", include("utterances.urls_conversations")),
     path("voice-checks/", include("review.urls")),
     path("auth/token/", AuthTokenApi.as_view(), name="api-token"),
     path("me/export", MeExportApi.as_view(), name="me-export"),
     path("me/data", MeDataApi.as_view(), name="me-data"),
+    path("webhooks/", include("webhooks.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +31,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health", health, name="health"),
     path("health/live", live, name="health_live"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

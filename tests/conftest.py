@@ -130,6 +130,7 @@ class FakeEngine:
     )
     error: BaseException | None = None
     calls: list[tuple[str, dict]] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)  # chunks per process_chunks call
     embedder: FakeEmbedder = field(default_factory=FakeEmbedder)
 
     def enroll(self, audio: np.ndarray, *, phrase_text: str | None = None) -> EnrollmentResult:
@@ -154,6 +155,17 @@ class FakeEngine:
         if self.error is not None:
             raise self.error
         return self.chunk_result
+
+    def process_chunks(self, jobs) -> list:
+        """Engine.process_chunks: each job through process_chunk, its exception in its place."""
+        self.batches.append(len(jobs))
+        outcomes = []
+        for job in jobs:
+            try:
+                outcomes.append(self.process_chunk(job.audio, **job.options()))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from chunks.models import Chunk, Location
 from enrollment.models import DecisionReview, Enrollment, VoiceSample
 from tests.audio_samples import wav_bytes
 from utterances.models import Utterance
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -136,3 +137,27 @@ class VoiceSampleFactory(factory.django.DjangoModelFactory):
     dim = 192
     model_id = "campplus-192-test"
     duration_ms = 2000
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An active endpoint subscribed to every event (its URL is not checked: tests pick theirs)."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    user = factory.SubFactory(UserFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.org/selective-speaker")
+    secret = factory.Sequence(lambda n: f"whsec_test{n:040d}")
+    events = factory.LazyFunction(lambda: list(Event.values))
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A pending delivery of a chunk.processed event."""
+
+    class Meta:
+        model = WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event = Event.CHUNK_PROCESSED
+    subject = "chunk:1"
+    payload = factory.LazyFunction(lambda: {"id": "evt_test", "event": "chunk.processed", "data": {"chunk": {"id": 1}}})

@@ -23,6 +23,8 @@ LAYERS: dict[str, int] = {
     "chunks": 3,  # recordings and the processing job
     "review": 4,  # staff review
     "account": 4,  # the owner's data rights
+    "webhooks": 4,  # signed outgoing webhooks: listens to chunks' and utterances' signals
+    "operations": 4,  # what an operator runs and watches: commands, /metrics (reads the apps' selectors)
     "pages": 5,  # the owner's HTML pages
 }
 # The composition roots wire every app together: they may import anything.

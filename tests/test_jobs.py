@@ -4,6 +4,8 @@ length of the audio."""
 
 from __future__ import annotations
 
+import ast
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from django_q.models import Schedule, Task
 from chunks.models import Chunk
 from chunks.processing import chunk_process
 from chunks.services import CHUNK_JOBS
+from selective_speaker.request_id import request_id_bound
 from tests.factories import ChunkFactory, EnrollmentFactory
 from tests.faults_support.broker import patch_broker
 
@@ -188,3 +191,43 @@ def test_it_keeps_the_job_timings_consistent(settings):
     assert longest <= settings.JOB_STALE_AFTER_S
     assert 0 < settings.JOB_RETRY_BASE_S <= 30 and settings.JOB_RETRY_BASE_S <= settings.JOB_RETRY_MAX_S
     assert settings.JOB_ENQUEUE_GRACE_S < settings.JOB_RESEND_AFTER_S
+
+
+# --- request ids: a job runs under the id of the request that queued it -------------------
+
+
+def test_it_queues_a_job_under_the_current_request_id(user, broker, django_capture_on_commit_callbacks):
+    chunk = ChunkFactory(user=user, request_id="upload-1")
+    with request_id_bound("reprocess-2"), django_capture_on_commit_callbacks(execute=True):
+        CHUNK_JOBS.enqueue_on_commit([chunk.id])
+    assert broker.jobs[0][2]["request_id"] == "reprocess-2"
+
+
+def test_it_sweeps_a_job_under_the_request_id_its_row_stored(user, broker, settings):
+    chunk = ChunkFactory(user=user, request_id="upload-1")
+    anonymous = ChunkFactory(user=user)
+    sweep(timezone.now() + timedelta(seconds=settings.JOB_ENQUEUE_GRACE_S + 1))
+    kwargs = {args[0]: kwargs for _, args, kwargs in broker.jobs}
+    assert kwargs[chunk.id]["request_id"] == "upload-1"
+    assert "request_id" not in kwargs[anonymous.id]
+
+
+def test_it_schedules_a_retry_under_the_jobs_request_id(user, fake_engine):
+    EnrollmentFactory(user=user)
+    chunk = ChunkFactory(user=user)
+    fake_engine.error = RuntimeError("the store timed out")
+    with request_id_bound("upload-1"), pytest.raises(RuntimeError):
+        chunk_process(chunk_id=chunk.id)
+    retry = Schedule.objects.get(name=f"retry-chunk-{chunk.id}")
+    assert ast.literal_eval(retry.kwargs)["request_id"] == "upload-1"  # the scheduler passes it on
+
+
+def test_a_queue_whose_task_takes_no_request_id_never_gets_one(user, broker, django_capture_on_commit_callbacks):
+    queue = replace(CHUNK_JOBS, request_scoped=False)  # as webhooks.tasks.deliver_webhook
+    chunk = ChunkFactory(user=user, request_id="upload-1")
+    with request_id_bound("reprocess-2"), django_capture_on_commit_callbacks(execute=True):
+        queue.enqueue_on_commit([chunk.id])
+    queue.outbox.send([chunk.id])  # as a sweep
+    assert [kwargs for _, _, kwargs in broker.jobs] == [
+        {"task_name": f"process-chunk-{chunk.id}", "group": "process_chunk", "ack_failure": True}
+    ] * 2

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from selective_speaker.request_id import RequestIdFilter, current_request_id
+from selective_speaker.request_id import RequestIdFilter, current_request_id, request_id_bound, stored_request_id
 
 
 def test_it_returns_the_callers_request_id(client):
@@ -52,3 +52,11 @@ def test_log_lines_written_during_a_request_carry_its_id(client, monkeypatch):
         logger.removeHandler(handler)
     assert ("health check database failed: db down", "req-42") in seen
     assert current_request_id() == "-"  # nothing leaks past the request
+
+
+def test_a_job_binds_its_request_id_for_a_block_only():
+    with request_id_bound("job-1") as bound:
+        assert (bound, current_request_id(), stored_request_id()) == ("job-1", "job-1", "job-1")
+        with request_id_bound("bad id\n"):
+            assert current_request_id() == "-"  # an unsafe id never reaches a log line
+    assert (current_request_id(), stored_request_id()) == ("-", "")

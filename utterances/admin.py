@@ -43,6 +43,7 @@ class UtteranceAdmin(admin.ModelAdmin):
         "confidence",
         "owner_similarity",
         "uncertain",
+        "duplicate_of",  # another device's take of the same words, shown instead (utterances/merge.py)
         "words_json",
         "created_at",
     ]

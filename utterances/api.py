@@ -54,6 +54,14 @@ class UtteranceSearchPage(SearchCursorPagination, UtterancePage):
             raise invalid_cursor() from exc
 
 
+@extend_schema_serializer(component_name="UtteranceDuplicate")
+class UtteranceDuplicateSerializer(serializers.Serializer):
+    """Another of the owner's devices' take of the same words."""
+
+    id = serializers.IntegerField()
+    device_id = serializers.CharField()
+
+
 class UtteranceListApi(APIView):
     pagination_class = UtterancePage
 
@@ -77,6 +85,14 @@ class UtteranceListApi(APIView):
             default="relevance",
             help_text="With `q`: `relevance` (best match first, then newest) or `newest`.",
         )
+        include_duplicates = serializers.BooleanField(
+            default=False,
+            help_text=(
+                "When two of your devices heard the same words, only the better take is listed "
+                "(with the others in its `duplicates`); `true` lists every take. With `device_id`, "
+                "that device's takes are all listed either way."
+            ),
+        )
 
         def validate(self, attrs: dict) -> dict:
             since, until = attrs.get("since"), attrs.get("until")
@@ -97,6 +113,18 @@ class UtteranceListApi(APIView):
         gps_lon = serializers.FloatField(source="chunk.gps_lon", allow_null=True)
         confidence = serializers.FloatField()
         uncertain = serializers.BooleanField(help_text="Kept although the owner match was uncertain.")
+        duplicate_of = serializers.IntegerField(
+            source="duplicate_of_id",
+            allow_null=True,
+            help_text=(
+                "Another device's take of the same words, listed instead of this one (the better "
+                "take: surer owner match, then higher confidence); null for a listed utterance."
+            ),
+        )
+        duplicates = UtteranceDuplicateSerializer(
+            many=True,
+            help_text="The other devices' takes of the same words, not listed (see `include_duplicates`).",
+        )
         highlight = serializers.SerializerMethodField(
             help_text=(
                 "With `q`: `text` as HTML — escaped, with the words that matched in <mark>…</mark> — "
@@ -125,6 +153,8 @@ class UtteranceListApi(APIView):
                 "gps_lon": chunk.gps_lon,
                 "confidence": float(utterance.confidence),
                 "uncertain": bool(utterance.uncertain),
+                "duplicate_of": utterance.duplicate_of_id,
+                "duplicates": [{"id": take.id, "device_id": take.device_id} for take in utterance.duplicates.all()],
                 "highlight": self.get_highlight(utterance),
             }
 
@@ -149,6 +179,8 @@ class UtteranceDetailApi(APIView):
         operation_id="utterances_destroy",
         description=(
             "Delete one utterance for good; reprocessing its chunk never brings it back. "
+            "Its `duplicates` (other devices' takes of the same words) go with it; deleting a "
+            "duplicate deletes that take only. "
             "The chunk's audio is not touched (delete the chunk for that)."
         ),
         responses={204: None, 404: ErrorSerializer},

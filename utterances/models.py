@@ -8,6 +8,17 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
+def promote_a_duplicate(collector, field, sub_objs, using) -> None:
+    """on_delete of Utterance.duplicate_of: the best duplicate of a kept utterance that goes is
+    kept instead (utterances.merge.duplicates_promote)."""
+    from utterances.merge import duplicates_promote  # merge imports this module
+
+    duplicates_promote(collector, field, sub_objs)
+
+
+promote_a_duplicate.lazy_sub_objs = True  # read once, by duplicates_promote
+
+
 class Utterance(models.Model):
     chunk = models.ForeignKey("chunks.Chunk", on_delete=models.CASCADE, related_name="utterances")
     # Denormalised from the chunk so that the timeline is one index range scan.
@@ -27,6 +38,16 @@ class Utterance(models.Model):
     # (migration 0003) and read by the database alone (utterances.search; the timeline leaves it
     # out of its rows); NULL and unused elsewhere, where search matches the words in `text`.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Another device's take of the same words, kept instead of this one (utterances.merge): set
+    # on the worse take, which the timeline hides. Flat: a kept utterance is nobody's duplicate.
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=promote_a_duplicate,
+        related_name="duplicates",
+        db_index=False,  # utterance_duplicates_idx: the few linked rows only
+    )
 
     class Meta:
         ordering = ["-start_ts", "-id"]
@@ -36,6 +57,11 @@ class Utterance(models.Model):
             # PostgreSQL only (migration 0003 skips it elsewhere): the owner's rows that hold the
             # words, found in the index alone (btree_gin puts user_id in it), whoever else said them
             GinIndex(fields=["user", "search_vector"], name="utterance_search_idx"),
+            # a kept utterance's duplicates (a page's "also heard on", deletes): most rows are kept,
+            # so the index holds the linked ones only
+            models.Index(
+                fields=["duplicate_of"], name="utterance_duplicates_idx", condition=models.Q(duplicate_of__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

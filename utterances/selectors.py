@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils.safestring import SafeString
 
@@ -15,11 +15,24 @@ from utterances.search import search_filter, search_highlight
 # the chunk's audit record or job bookkeeping, nor the place's raw geocoder answer.
 TIMELINE_FIELDS = (
     *("id", "chunk", "user", "device_id", "start_ts", "end_ts", "start_ms", "end_ms", "text"),
-    *("confidence", "owner_similarity", "uncertain"),
+    *("confidence", "owner_similarity", "uncertain", "duplicate_of"),
     *("chunk__user", "chunk__device_id", "chunk__start_ts", "chunk__end_ts", "chunk__duration_ms", "chunk__status"),
     *("chunk__gps_lat", "chunk__gps_lon", "chunk__audio", "chunk__segments_count", "chunk__location"),
     *("chunk__location__address", "chunk__location__city", "chunk__location__country"),
 )
+
+
+def _owner_utterances(*, user, device_id: str | None = None, include_duplicates: bool = False) -> QuerySet:
+    """The user's utterances, of one device or of all. Words that several devices heard are one
+    kept utterance and its duplicates (utterances.merge): across devices only the kept one is
+    listed, unless `include_duplicates`. One device's are all listed (it never holds two takes
+    of the same words), so that its list is what it heard."""
+    utterances = Utterance.objects.filter(user=user)
+    if device_id:
+        return utterances.filter(device_id=device_id)
+    if not include_duplicates:
+        utterances = utterances.filter(duplicate_of__isnull=True)
+    return utterances
 
 
 def utterance_timeline(
@@ -30,24 +43,28 @@ def utterance_timeline(
     device_id: str | None = None,
     q: str | None = None,
     order: str = "relevance",
+    include_duplicates: bool = False,
 ) -> QuerySet[Utterance]:
     """The user's utterances newest first; `since` inclusive, `until` exclusive. Served by the
-    (user, -start_ts, -id) indexes.
+    (user, -start_ts, -id) indexes. Other devices' takes of the same words are left out unless
+    `include_duplicates` or `device_id` (_owner_utterances); each row's `duplicates` (id,
+    device_id) come prefetched, one query per page.
 
     With `q`: only those that contain every word of `q` (utterances.search), each with a `rank`,
     in SEARCH_ORDERING — best match first where the database ranks (PostgreSQL, `order`
     "relevance"), newest first otherwise. Page them with utterances.pagination, count them with
     `.count()`, highlight them with utterance_search_highlight."""
-    utterances = Utterance.objects.filter(user=user)
+    utterances = _owner_utterances(user=user, device_id=device_id, include_duplicates=include_duplicates)
     if since is not None:
         utterances = utterances.filter(start_ts__gte=since)
     if until is not None:
         utterances = utterances.filter(start_ts__lt=until)
-    if device_id:
-        utterances = utterances.filter(device_id=device_id)
     # a bubble's fields only: a page of 200 loads in half the time (a caller that needs more
     # adds `.defer(None)`, or the fields to TIMELINE_FIELDS)
     utterances = utterances.select_related("chunk__location").only(*TIMELINE_FIELDS).order_by("-start_ts", "-id")
+    utterances = utterances.prefetch_related(
+        Prefetch("duplicates", queryset=Utterance.objects.only("id", "device_id", "duplicate_of").order_by("id"))
+    )
     if q:
         utterances = search_filter(utterances, q, ranked=order == "relevance")
     return utterances
@@ -77,9 +94,7 @@ def utterance_hourly_activity(
     """{local hour: (spoken ms, utterance count)} of the user's utterances starting in [since,
     until), hours without speech left out. One aggregate query (GROUP BY the hour of start_ts
     in the current time zone); an utterance counts wholly in the hour it starts in."""
-    utterances = Utterance.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until)
-    if device_id:
-        utterances = utterances.filter(device_id=device_id)
+    utterances = _owner_utterances(user=user, device_id=device_id).filter(start_ts__gte=since, start_ts__lt=until)
     rows = (
         utterances.annotate(hour=ExtractHour("start_ts"))
         .values("hour")
@@ -94,9 +109,7 @@ def utterance_nearest(
 ) -> tuple[datetime | None, datetime | None]:
     """start_ts of the user's last utterance before `before` and of the first at or after
     `after` (None where there is none): where the nearest speech is, from an empty day."""
-    utterances = Utterance.objects.filter(user=user)
-    if device_id:
-        utterances = utterances.filter(device_id=device_id)
+    utterances = _owner_utterances(user=user, device_id=device_id)
     earlier = utterances.filter(start_ts__lt=before).order_by("-start_ts", "-id").values_list("start_ts", flat=True)
     later = utterances.filter(start_ts__gte=after).order_by("start_ts", "id").values_list("start_ts", flat=True)
     return earlier.first(), later.first()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 
 from selective_speaker.json_values import json_safe
 from selective_speaker.speech.types import Segment as EngineSegment
+from utterances.merge import merge_lock, utterances_merge
 from utterances.models import Utterance
-from utterances.signals import utterance_removing
+from utterances.signals import utterance_removing, utterances_created, utterances_deleted
+
+# What `utterances_deleted` carries of each row: never its text.
+DELETED_FIELDS = ("id", "chunk", "user", "device_id", "start_ts", "end_ts")
 
 
 @dataclass(frozen=True)
@@ -60,16 +66,37 @@ def utterances_replace(*, chunk, drafts: list[UtteranceDraft]) -> int:
         for d in drafts
     ]
     with transaction.atomic():
+        merge_lock(user_id=chunk.user_id)  # first: the owner's utterances change one transaction at a time
+        replaced = list(Utterance.objects.filter(chunk_id=chunk.id).only(*DELETED_FIELDS))
         Utterance.objects.filter(chunk_id=chunk.id).delete()
-        Utterance.objects.bulk_create(rows)
+        created = Utterance.objects.bulk_create(rows)
+        utterances_merge(utterances=created)  # one take of words another device heard too
+        _announce_on_commit(utterances_deleted, replaced)
+        _announce_on_commit(utterances_created, created)
     return len(rows)
 
 
 def utterance_delete(*, utterance: Utterance) -> None:
-    """Delete one of the owner's utterances for good. Before its row goes, `utterance_removing`
-    lets the chunk remember its time span (no text) so that reprocessing never brings it back."""
+    """Delete one of the owner's utterances for good, with its duplicates (other devices' takes
+    of the same words, utterances.merge; a duplicate deleted alone leaves the kept take). Before
+    the rows go, `utterance_removing` lets each chunk remember the time span (no text) so that
+    reprocessing never brings them back."""
     with transaction.atomic():
-        utterance_removing.send(sender=Utterance, utterance=utterance)
-        deleted, _ = Utterance.objects.filter(id=utterance.id).delete()
+        takes = list(
+            Utterance.objects.filter(Q(id=utterance.id) | Q(duplicate_of_id=utterance.id))
+            .only(*DELETED_FIELDS, "start_ms", "end_ms")
+            .order_by("id")
+        )
+        for take in takes:
+            utterance_removing.send(sender=Utterance, utterance=take)
+        deleted, _ = Utterance.objects.filter(id__in=[take.id for take in takes]).delete()
         if not deleted:  # gone already (a concurrent delete or reprocess): record nothing
             transaction.set_rollback(True)
+        else:
+            _announce_on_commit(utterances_deleted, takes)
+
+
+def _announce_on_commit(signal, utterances: list[Utterance]) -> None:
+    """Send `signal` with these utterances once the current transaction commits (never for none)."""
+    if utterances:
+        transaction.on_commit(partial(signal.send, sender=Utterance, utterances=utterances), robust=True)

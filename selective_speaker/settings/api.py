@@ -1,8 +1,9 @@
-"""Django settings: the JSON API (DRF, OpenAPI) and logging."""
+"""Django settings: the JSON API (DRF, OpenAPI), outgoing webhooks and logging."""
 
 from __future__ import annotations
 
-from selective_speaker.env import env_int, env_list, env_str
+from selective_speaker.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from selective_speaker.logging_setup import LOG_FORMATS, logging_config
 
 # --- API ----------------------------------------------------------------------------------
 
@@ -40,6 +41,25 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
 API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
 API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 
+# --- outgoing webhooks (webhooks/, docs/webhooks.md) ----------------------------------------
+
+# One attempt gives up after this many seconds; redirects are never followed.
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5.0)
+# A failed attempt is retried after BASE s, then 2×, 4×, … at most MAX s, MAX_ATTEMPTS attempts in all
+# (the defaults span about an hour and a half).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_S = env_int("WEBHOOK_RETRY_BASE_S", 30)
+WEBHOOK_RETRY_MAX_S = env_int("WEBHOOK_RETRY_MAX_S", 1800)
+# This many deliveries in a row that ran out of attempts turn the endpoint off (0: never).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+# Endpoints may use http:// (else https only) / private, loopback and link-local addresses
+# (else public ones only: a webhook must not reach into the server's own network).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_ENDPOINTS_MAX = env_int("WEBHOOK_ENDPOINTS_MAX", 10)  # per account
+# Finished deliveries (and the payloads they logged) are deleted this many days after the event.
+WEBHOOK_DELIVERY_LOG_DAYS = env_int("WEBHOOK_DELIVERY_LOG_DAYS", 14)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Selective Speaker API",
     "DESCRIPTION": "Owner-only personal transcription: enroll a voice, upload audio chunks, read the timeline.",
@@ -59,15 +79,11 @@ SPECTACULAR_SETTINGS = {
 # --- logging ------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "selective_speaker.request_id.RequestIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
-        "django-q": {"handlers": ["console"], "level": env_str("Q_LOG_LEVEL", "INFO"), "propagate": False},
-    },
-}
+# text: a line a developer reads; json: one JSON object per line for a log shipper.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", LOG_FORMATS)
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=LOG_LEVEL,
+    django_level=env_str("DJANGO_LOG_LEVEL", "INFO"),
+    q_level=env_str("Q_LOG_LEVEL", "INFO"),
+)

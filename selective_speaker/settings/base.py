@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: /api/docs/ needs no CDN
     "django_q",
+    "corsheaders",  # CORS for the API: CORS_ALLOWED_ORIGINS
     "axes",  # login lockout: failed sign-ins per account and per address (account/lockout.py)
     "selective_speaker",  # shared job machinery: writes JOB_SCHEDULES after every migrate
     # Our apps, lowest first: an app imports only apps above it in this list (tests/test_architecture.py).
@@ -52,11 +53,15 @@ INSTALLED_APPS = [
     "chunks",  # recordings: upload, the processing job, places, retention
     "review",  # staff review of uncertain voice decisions (admin)
     "account",  # the owner's data rights: export, erase, API tokens
+    "operations",  # what an operator runs and watches: status, check_services, init_storage, /metrics
+    "webhooks",  # signed outgoing webhooks: listens to chunks' and utterances' signals (layer 4)
     "pages",  # the owner's HTML pages: timeline, enroll, account
 ]
 
 MIDDLEWARE = [
     "selective_speaker.request_id.RequestIdMiddleware",  # first: every answer carries X-Request-ID
+    # as high as it can be (django-cors-headers): before anything that answers by itself (413, CommonMiddleware)
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # before anything reads a body: over the path's limit by Content-Length → 413, unread
     "selective_speaker.request_limits.RequestBodyLimitMiddleware",
@@ -67,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "account.middleware.OwnerTimeZoneMiddleware",  # pages in the owner's time zone (the API stays UTC)
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login form into the lockout page
 ]
 
@@ -84,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pages.context_processors.limits",
+                "pages.context_processors.time_zone",
             ],
         },
     },
@@ -107,7 +114,16 @@ if DATABASE_URL:
         # within this many seconds — 503 + Retry-After — instead of hanging it
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT_S", 5))
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)  # `migrate` on a fresh checkout must find its folder
+    # SQLite opens its file but never makes its folder: `migrate` on a fresh checkout (no `make`)
+    # would fail with "unable to open database file" (tests/test_settings.py)
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"VAR_DIR {VAR_DIR} cannot be created ({exc.strerror}): set VAR_DIR to a writable folder, or DATABASE_URL"
+        ) from exc
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -173,6 +189,13 @@ SECURE_REDIRECT_EXEMPT = [r"^health$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# CORS (django-cors-headers): web apps at these origins may call the API from a browser, with an
+# API token (no cookies). Empty: no CORS headers at all. Only /api/ paths ever get them.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 # --- static and uploaded files ------------------------------------------------------------
 

@@ -41,6 +41,12 @@ JOB_RETRY_MAX_S = env_int("JOB_RETRY_MAX_S", 600)
 JOB_STALE_RTF = env_float("JOB_STALE_RTF", 0.5)
 JOB_STALE_MARGIN_S = env_int("JOB_STALE_MARGIN_S", 120)
 JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", Q_CLUSTER["timeout"] + 60)
+# A chunk job on a chunk shorter than this also takes the owner's other fresh chunks waiting in
+# the queue, up to this many seconds of audio in all, and transcribes them in one pass (Whisper
+# pays for a 30 s window however short the chunk: chunks/processing.py); 0 turns batching off.
+CHUNK_BATCH_SECONDS = env_int("CHUNK_BATCH_SECONDS", 120)
+if CHUNK_BATCH_SECONDS < 0:
+    raise ValueError("CHUNK_BATCH_SECONDS must be 0 or more")
 # The outbox: a waiting row whose job the broker never took (down at upload) is enqueued by
 # the sweep after this grace; one enqueued but never started after JOB_RESEND_AFTER_S (a
 # broker that lost it) is enqueued again; a duplicate delivery does nothing.
@@ -52,4 +58,13 @@ JOB_SCHEDULES = [
     ("chunks.requeue_stale_chunks", "chunks.tasks.requeue_stale_chunks", JOB_SWEEP_MINUTES),
     ("enrollment.requeue_stale_enrollments", "enrollment.tasks.requeue_stale_enrollments", JOB_SWEEP_MINUTES),
     ("chunks.sweep_audio_retention", "chunks.tasks.sweep_audio_retention", env_int("AUDIO_RETENTION_SWEEP_MINUTES", 60)),
+    ("webhooks.requeue_stale_deliveries", "webhooks.tasks.requeue_stale_deliveries", JOB_SWEEP_MINUTES),
+    ("webhooks.prune_deliveries", "webhooks.tasks.prune_deliveries", 60),
 ]
+
+# --- operations: the Prometheus endpoint (operations/metrics.py) --------------------------------
+
+# GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, the endpoint answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# The chunk latency and RTF histograms and the upload count cover the last this many seconds.
+METRICS_WINDOW_S = env_int("METRICS_WINDOW_S", 900)

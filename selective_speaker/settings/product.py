@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from selective_speaker.env import env_float, env_int, env_str
+from selective_speaker.env import env_bool, env_float, env_int, env_str
 from selective_speaker.speech.config import EngineConfig
 
 from .base import ENROLLMENT_AUDIO_RETENTION, MAX_CHUNK_SECONDS, MAX_ENROLL_SECONDS, VAR_DIR
@@ -55,6 +55,18 @@ REVIEW_COVERED_SHARE = env_float("REVIEW_COVERED_SHARE", 0.5)
 # One staff action reads and embeds the audio of at most this many regions (one list page).
 REVIEW_ACTION_MAX = env_int("REVIEW_ACTION_MAX", 50)
 
+# --- one voice across devices (utterances/merge.py) -------------------------------------------
+
+# Two devices' utterances are takes of the same words when their times overlap once widened by
+# this many seconds (the devices' clocks disagree) and their word sequences are at least this
+# alike (0–1); the better take is shown, the other linked to it.
+MERGE_CLOCK_TOLERANCE_S = env_float("MERGE_CLOCK_TOLERANCE_S", 5.0)
+MERGE_MIN_TEXT_SIMILARITY = env_float("MERGE_MIN_TEXT_SIMILARITY", 0.6)
+if MERGE_CLOCK_TOLERANCE_S < 0:
+    raise ValueError("MERGE_CLOCK_TOLERANCE_S must be 0 or more")
+if not 0.0 < MERGE_MIN_TEXT_SIMILARITY <= 1.0:
+    raise ValueError("MERGE_MIN_TEXT_SIMILARITY must lie in (0, 1]")
+
 # --- the owner's pages ----------------------------------------------------------------------
 
 # The length of an enrollment recording the pages advise, in seconds (the engine's own minimum of
@@ -71,3 +83,9 @@ TIMELINE_PANEL_MAX_CHUNKS = env_int("TIMELINE_PANEL_MAX_CHUNKS", 20)
 TIMELINE_PANEL_UNSUCCESSFUL_DAYS = env_int("TIMELINE_PANEL_UNSUCCESSFUL_DAYS", 7)
 # "Was this you?" questions shown on a day of the timeline, at most.
 TIMELINE_VOICE_CHECKS_MAX = env_int("TIMELINE_VOICE_CHECKS_MAX", 10)
+# Conversations (utterances/conversations.py): consecutive utterances at most this many seconds
+# apart, at one place (a change of place splits, unless CONVERSATION_SPLIT_ON_PLACE is false),
+# make one conversation; one conversation page or export holds at most CONVERSATION_MAX_UTTERANCES.
+CONVERSATION_GAP_S = env_float("CONVERSATION_GAP_S", 120.0)
+CONVERSATION_SPLIT_ON_PLACE = env_bool("CONVERSATION_SPLIT_ON_PLACE", True)
+CONVERSATION_MAX_UTTERANCES = env_int("CONVERSATION_MAX_UTTERANCES", 2000)

@@ -8,10 +8,14 @@ Backends return words with chunk-relative times in ms:
 ``transcribe_stretches`` packs the owner's stretches back to back (a short silence between
 them) so the encoder runs on owner speech only — not on bystanders, not on 30 s of padding
 per short turn — and maps each word back to where it was said in the chunk.
+``transcribe_sources`` does the same for several chunks in one pass: Whisper's encoder always
+sees a 30 s window, so short chunks transcribed together share windows instead of each paying
+for a padded one.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +27,9 @@ from .models import verify_whisper, whisper_model_source
 from .types import ModelError, Span, Word, ms_to_samples, samples_to_ms
 
 log = logging.getLogger(__name__)
+
+# The longest packed audio handed to the recogniser at once (see _transcribe_in_parts).
+PART_MS = 120_000
 
 
 class ASRBackend(Protocol):
@@ -149,34 +156,43 @@ def load_asr(config: EngineConfig) -> ASRBackend:
 
 @dataclass(frozen=True, slots=True)
 class Packing:
-    """Where each owner stretch sits in the packed audio: (packed_start_ms, stretch)."""
+    """Where each stretch sits in the packed audio: (packed_start_ms, stretch, source), `source`
+    the index of the recording (chunk) it was cut from."""
 
-    placed: list[tuple[int, Span]]
+    placed: list[tuple[int, Span, int]]
 
     def to_chunk_time(self, packed_ms: int) -> tuple[int, int]:
-        """(chunk time, index of the stretch) of a time in the packed audio."""
+        """(time in its recording, index in `placed`) of a time in the packed audio."""
         best = 0
-        for i, (offset, span) in enumerate(self.placed):
+        for i, (offset, _span, _source) in enumerate(self.placed):
             if packed_ms >= offset:
                 best = i
-        offset, span = self.placed[best]
+        offset, span, _source = self.placed[best]
         inside = min(max(packed_ms - offset, 0), span.duration_ms)
         return span.start_ms + inside, best
 
 
 def pack_stretches(audio: np.ndarray, stretches: list[Span], gap_ms: int) -> tuple[np.ndarray, Packing]:
+    """One recording's stretches back to back, `gap_ms` of silence between them."""
+    return pack_sources([(audio, stretches)], gap_ms)
+
+
+def pack_sources(sources: list[tuple[np.ndarray, list[Span]]], gap_ms: int) -> tuple[np.ndarray, Packing]:
+    """The stretches of several recordings, one recording after the other, back to back with
+    `gap_ms` of silence between any two of them."""
     gap = np.zeros(ms_to_samples(gap_ms), dtype=np.float32)
     pieces: list[np.ndarray] = []
-    placed: list[tuple[int, Span]] = []
+    placed: list[tuple[int, Span, int]] = []
     cursor = 0
-    for span in stretches:
-        piece = audio[ms_to_samples(span.start_ms) : ms_to_samples(span.end_ms)]
-        if pieces:
-            pieces.append(gap)
-            cursor += gap_ms
-        placed.append((cursor, span))
-        pieces.append(piece)
-        cursor += samples_to_ms(piece.size)
+    for source, (audio, stretches) in enumerate(sources):
+        for span in stretches:
+            piece = audio[ms_to_samples(span.start_ms) : ms_to_samples(span.end_ms)]
+            if pieces:
+                pieces.append(gap)
+                cursor += gap_ms
+            placed.append((cursor, span, source))
+            pieces.append(piece)
+            cursor += samples_to_ms(piece.size)
     packed = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return packed, Packing(placed)
 
@@ -185,16 +201,47 @@ def transcribe_stretches(
     asr: ASRBackend, audio: np.ndarray, stretches: list[Span], gap_ms: int
 ) -> list[tuple[Word, int]]:
     """Words said inside `stretches`, in chunk time, each with the index of its stretch."""
-    if not stretches:
-        return []
-    packed, packing = pack_stretches(audio, stretches, gap_ms)
-    out: list[tuple[Word, int]] = []
-    for word in asr.transcribe(packed):
+    return transcribe_sources(asr, [(audio, stretches)], gap_ms)[0]
+
+
+def transcribe_sources(
+    asr: ASRBackend, sources: list[tuple[np.ndarray, list[Span]]], gap_ms: int
+) -> list[list[tuple[Word, int]]]:
+    """`transcribe_stretches` for several recordings (chunks) in one pass of the recogniser: their
+    stretches are packed into the same audio, so short chunks share Whisper's 30 s windows
+    instead of each paying for one. Per source, its words in its own time with the index of
+    their stretch among that source's stretches. A word belongs to the stretch its middle lies
+    in, so no word is given to a recording it was not said in."""
+    out: list[list[tuple[Word, int]]] = [[] for _ in sources]
+    if not any(stretches for _audio, stretches in sources):
+        return out
+    packed, packing = pack_sources(sources, gap_ms)
+    first_of_source: dict[int, int] = {}
+    for index, (_offset, _span, source) in enumerate(packing.placed):
+        first_of_source.setdefault(source, index)
+    for word in _transcribe_in_parts(asr, packed, packing):
         middle = (word.start_ms + word.end_ms) // 2
         _, index = packing.to_chunk_time(middle)
-        offset, span = packing.placed[index]
+        offset, span, source = packing.placed[index]
         start = span.start_ms + min(max(word.start_ms - offset, 0), span.duration_ms)
         end = span.start_ms + min(max(word.end_ms - offset, 0), span.duration_ms)
         if end > start:
-            out.append((Word(start, end, word.text, word.probability), index))
+            out[source].append((Word(start, end, word.text, word.probability), index - first_of_source[source]))
     return out
+
+
+def _transcribe_in_parts(asr: ASRBackend, packed: np.ndarray, packing: Packing) -> list[Word]:
+    """The words of the packed audio, in packed time, transcribed at most PART_MS at a time (cut
+    between two stretches, never inside one: a longer stretch is a part of its own): the recogniser's features of a whole 15-minute chunk take
+    over 600 MB on the way, those of two minutes under 100 MB. Whisper reads 30 s windows and
+    does not carry text from one to the next here, so parts change what it hears very little."""
+    cuts = [0]
+    for offset, span, _source in packing.placed:
+        if offset > cuts[-1] and offset + span.duration_ms - cuts[-1] > PART_MS:
+            cuts.append(offset)
+    cuts.append(samples_to_ms(packed.size))
+    words: list[Word] = []
+    for start_ms, end_ms in itertools.pairwise(cuts):
+        part = packed[ms_to_samples(start_ms) : ms_to_samples(end_ms)]
+        words += [Word(w.start_ms + start_ms, w.end_ms + start_ms, w.text, w.probability) for w in asr.transcribe(part)]
+    return words

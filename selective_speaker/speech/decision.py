@@ -26,7 +26,9 @@ Which keys are present depends on how far the chunk got:
 * voiceprint strategy, once attributed: windows, then (with negatives) negatives,
   negative_margin, vetoed_ms, then clusters (null when the windows were not clustered);
 * once regions were decided: owner_ms, uncertain_ms;
-* when the owner answered questions about the chunk: answered_owner_ms, answered_other_ms.
+* when the owner answered questions about the chunk: answered_owner_ms, answered_other_ms;
+* when the recogniser ran on this chunk together with others (Engine.process_chunks): asr_chunks,
+  how many chunks shared that pass.
 """
 
 from __future__ import annotations
@@ -52,7 +54,16 @@ COMMON_KEYS = (
 ANCHOR_KEYS = ("diarization_model", "enroll_ms", "pad_ms", "enroll_dominance", "labels", "dominance", "owner_label")
 NEGATIVES_KEYS = ("negatives", "negative_margin", "vetoed_ms")
 # Keys whose absence means "not reached"; written only when not None.
-OPTIONAL_KEYS = ("band", "speech_ms", "windows", "owner_ms", "uncertain_ms", "answered_owner_ms", "answered_other_ms")
+OPTIONAL_KEYS = (
+    "band",
+    "speech_ms",
+    "windows",
+    "owner_ms",
+    "uncertain_ms",
+    "answered_owner_ms",
+    "answered_other_ms",
+    "asr_chunks",
+)
 KNOWN_KEYS = frozenset(COMMON_KEYS + ANCHOR_KEYS + NEGATIVES_KEYS + OPTIONAL_KEYS + ("clusters",))
 
 
@@ -142,6 +153,7 @@ class DecisionRecord:
     # speech the owner's own answers decided ("that was me" / "not me"); only when they gave some
     answered_owner_ms: int | None = None
     answered_other_ms: int | None = None
+    asr_chunks: int | None = None  # chunks that shared the recogniser's pass, when more than one
     extra: dict[str, Any] = field(default_factory=dict)  # keys the engine does not write
 
     def to_dict(self) -> dict:
@@ -187,6 +199,8 @@ class DecisionRecord:
         if self.answered_owner_ms is not None:
             data["answered_owner_ms"] = self.answered_owner_ms
             data["answered_other_ms"] = self.answered_other_ms
+        if self.asr_chunks is not None:
+            data["asr_chunks"] = self.asr_chunks
         data.update(self.extra)
         return data
 
@@ -220,5 +234,6 @@ class DecisionRecord:
             uncertain_ms=data.get("uncertain_ms"),
             answered_owner_ms=data.get("answered_owner_ms"),
             answered_other_ms=data.get("answered_other_ms"),
+            asr_chunks=data.get("asr_chunks"),
             extra={key: value for key, value in data.items() if key not in KNOWN_KEYS},
         )

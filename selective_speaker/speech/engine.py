@@ -30,12 +30,13 @@ from .decision import AnchorDecision, DecisionRecord, NegativesDecision, RegionD
 from .embedding import SpeakerEmbedder
 from .enroll_checks import second_voice_share
 from .intrusions import carve_intrusions
-from .segments import build_segments, join_words, word_edit_distance
+from .segments import join_words, word_edit_distance
 from .timing import Timer
+from .transcription import PendingChunk, pending_chunk, transcribe_pending
 from .types import (
+    ChunkJob,
     ChunkResult,
     ChunkStatus,
-    Decision,
     EnrollmentError,
     EnrollmentResult,
     RejectionCode,
@@ -207,6 +208,44 @@ class Engine:
         change at all. `voiceprint_narrow` (EnrollmentResult.voiceprint_narrow, optional): a
         narrow-band chunk is scored against it instead (band matching, see band.py).
         """
+        prepared = self._prepare(
+            audio,
+            voiceprint=voiceprint,
+            voiceprint_narrow=voiceprint_narrow,
+            enrollment_audio=enrollment_audio,
+            negatives=negatives,
+            answers=answers,
+        )
+        if isinstance(prepared, ChunkResult):
+            return prepared
+        return transcribe_pending(self.asr, [prepared], self.config)[0]
+
+    def process_chunks(self, jobs: Sequence[ChunkJob]) -> list[ChunkResult | Exception]:
+        """`process_chunk` for several chunks (one owner's short chunks waiting in the queue),
+        with one pass of the recogniser over all their owner stretches (transcription.py): short
+        chunks share Whisper's 30 s windows instead of each paying for one. One outcome per job,
+        in order: its ChunkResult, or the exception that stopped it — one bad chunk never stops
+        the others; a recogniser error stops every chunk that needed it."""
+        outcomes: list[ChunkResult | PendingChunk | Exception] = []
+        for job in jobs:
+            try:
+                outcomes.append(self._prepare(job.audio, **job.options()))
+            except Exception as exc:  # the caller decides per chunk (permanent or retry)
+                outcomes.append(exc)
+        pending = [o for o in outcomes if isinstance(o, PendingChunk)]
+        if not pending:
+            return outcomes
+        try:
+            done = iter(transcribe_pending(self.asr, pending, self.config))
+        except Exception as exc:
+            return [exc if isinstance(o, PendingChunk) else o for o in outcomes]
+        return [next(done) if isinstance(o, PendingChunk) else o for o in outcomes]
+
+    def _prepare(
+        self, audio, *, voiceprint, voiceprint_narrow=None, enrollment_audio=None, negatives=None, answers=((), ())
+    ) -> ChunkResult | PendingChunk:
+        """Everything before the recogniser: a final result (nothing to transcribe: silent, no
+        speech, indeterminate) or the chunk's owner stretches, pending."""
         config = self.config
         timer = Timer()
         started = time.perf_counter()
@@ -300,28 +339,9 @@ class Engine:
 
     def _transcribe_owner(
         self, audio, att: Attribution, similarity_of, decision, timer, started, confirmed=()
-    ) -> ChunkResult:
-        """ASR on the owner's stretches only, then the segment rules."""
-        config = self.config
-        duration_ms = samples_to_ms(audio.size)
-        keep_uncertain = config.uncertain_policy == "flag"
-        stretches, run_of_stretch, uncertain_runs = _stretch_runs(att, keep_uncertain, config.segment_gap_ms)
-        words: list[tuple[Word, int]] = []
-        if stretches:
-            with timer.stage("asr"):
-                words = transcribe_stretches(self.asr, audio, stretches, config.asr_pack_gap_ms)
-            decision.asr_model = self.asr.model_id
-        segments = build_segments(
-            words,
-            config,
-            stretches=stretches,
-            run_of_stretch=run_of_stretch,
-            similarity_of=similarity_of,
-            uncertain_runs=uncertain_runs,
-            confirmed=confirmed,
-        )
-        timer.timings["total"] = round(time.perf_counter() - started, 4)
-        return ChunkResult(ChunkStatus.DONE, segments, duration_ms, decision, timer.timings)
+    ) -> PendingChunk:
+        """The owner's stretches (and the uncertain ones when they are kept flagged), for ASR."""
+        return pending_chunk(audio, att, similarity_of, decision, timer, started, self.config, confirmed)
 
     def transcribe_all(self, audio: np.ndarray) -> list[Word]:
         """Every word of the audio, attributed to nobody (the benchmark's baseline)."""
@@ -361,34 +381,3 @@ def _record_regions(decision: DecisionRecord, att: Attribution) -> None:
     ]
     decision.owner_ms = total_ms(att.owner)
     decision.uncertain_ms = total_ms(att.uncertain)
-
-
-def _stretch_runs(att: Attribution, keep_uncertain: bool, gap_ms: int):
-    """The stretches to transcribe, and which silence-joined run each belongs to.
-
-    Two kept stretches share a run when only silence (no other decided speech) and at most
-    `gap_ms` separate them. Returns (stretches, run_of_stretch, uncertain_runs).
-    """
-    wanted = {Decision.OWNER} | ({Decision.UNCERTAIN} if keep_uncertain else set())
-    stretches: list[Span] = []
-    run_of_stretch: list[int] = []
-    uncertain_runs: set[int] = set()
-    run = -1
-    previous_kept: tuple[Decision, int] | None = None  # (decision, end_ms) of the last region if kept
-    for region in att.regions:
-        if region.decision not in wanted:
-            previous_kept = None
-            continue
-        joins = (
-            previous_kept is not None
-            and previous_kept[0] == region.decision
-            and region.start_ms - previous_kept[1] <= gap_ms
-        )
-        if not joins:
-            run += 1
-            if region.decision == Decision.UNCERTAIN:
-                uncertain_runs.add(run)
-        stretches.append(Span(region.start_ms, region.end_ms))
-        run_of_stretch.append(run)
-        previous_kept = (region.decision, region.end_ms)
-    return stretches, run_of_stretch, frozenset(uncertain_runs)

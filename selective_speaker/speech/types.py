@@ -165,3 +165,25 @@ class EnrollmentResult:
     # the voiceprint of the same speech passed through the telephone band (speech/band.py);
     # pass it to process_chunk(voiceprint_narrow=...) so narrow-band chunks are band-matched
     voiceprint_narrow: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkJob:
+    """One chunk for `Engine.process_chunks`: its audio and what `process_chunk` takes with it."""
+
+    audio: np.ndarray
+    voiceprint: np.ndarray
+    voiceprint_narrow: np.ndarray | None = None
+    enrollment_audio: np.ndarray | None = None
+    negatives: np.ndarray | None = None
+    answers: tuple = ((), ())
+
+    def options(self) -> dict:
+        """process_chunk's keyword arguments."""
+        return {
+            "voiceprint": self.voiceprint,
+            "voiceprint_narrow": self.voiceprint_narrow,
+            "enrollment_audio": self.enrollment_audio,
+            "negatives": self.negatives,
+            "answers": self.answers,
+        }

@@ -1,7 +1,10 @@
 // Progressive enhancement of /timeline/. Everything here also works without JavaScript (plain
 // links and POST forms); this only saves page loads:
-// - while chunks are still processing, refresh the processing panel every 10 s (only while the
-//   tab is visible), and when one of them finishes, reload the bubbles in place;
+// - while the page is live (today's page, or chunks still processing: the panel's data-live), ask
+//   the processing panel every 10 s (only while the tab is visible) whether anything changed: the
+//   request carries the version the page shows (If-None-Match) and the answer is 304 until a
+//   recording of the day or of the panel changes; then the panel comes back new, and the day's
+//   bubbles, strip and recording rows are fetched again and swapped in place;
 // - delete an utterance, or the whole recording it came from, after a confirm(), and remove its
 //   bubbles from the page. The server checks ownership and CSRF; nothing is decided here.
 (function () {
@@ -38,43 +41,79 @@
     return new DOMParser().parseFromString(html, "text/html");
   }
 
-  // --- bubbles: reload in place -------------------------------------------------------------
+  // --- the day's parts: reload in place ----------------------------------------------------------
 
-  function reloadBubbles() {
+  // What the bubbles say, in order: the list is swapped only when this changes, so that a player
+  // in use is not cut off by a change elsewhere on the day.
+  function bubblesSignature(root) {
+    return Array.prototype.map
+      .call(root.querySelectorAll(".bubble[data-segment-id]"), function (bubble) {
+        var text = bubble.querySelector(".bubble-text");
+        return bubble.getAttribute("data-segment-id") + ":" + (text ? text.textContent : "");
+      })
+      .join("|");
+  }
+
+  function reloadDay(finished) {
     var list = document.getElementById("utterances");
     if (!list) {
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
-    list.setAttribute("aria-busy", "true");
-    var note = document.createElement("p");
-    note.className = "updating";
-    note.textContent = "Updating…";
-    var title = document.getElementById("utterances-title");
-    list.insertBefore(note, title ? title.nextSibling : list.firstChild);
+    var note = null;
+    if (finished) {
+      list.setAttribute("aria-busy", "true");
+      note = document.createElement("p");
+      note.className = "updating";
+      note.textContent = "Updating…";
+      var title = document.getElementById("utterances-title");
+      list.insertBefore(note, title ? title.nextSibling : list.firstChild);
+    }
+    var before = bubblesSignature(list);
     return fetchPage(window.location.href)
       .then(function (html) {
         var fresh = parse(html);
-        ["utterances", "day-strip"].forEach(function (id) {
+        ["day-strip", "recordings"].forEach(function (id) {
           var current = document.getElementById(id);
           var replacement = fresh.getElementById(id);
           if (current && replacement) {
+            if (id === "recordings") {  // keep the rows open or closed as the owner left them
+              var open = current.querySelector("details");
+              var details = replacement.querySelector("details");
+              if (open && details) {
+                details.open = open.open;
+              }
+            }
             current.innerHTML = replacement.innerHTML;
           }
         });
+        var replacement = fresh.getElementById("utterances");
+        if (note) {
+          note.remove();
+        }
+        if (replacement && bubblesSignature(replacement) !== before) {
+          list.innerHTML = replacement.innerHTML;
+          return true;
+        }
+        return false;
       })
       .catch(function () {
+        if (!note) {
+          return false;
+        }
         note.textContent = "";
         var link = document.createElement("a");
         link.href = window.location.href;
         link.textContent = "Reload the page to see the new utterances.";
         note.appendChild(link);
+        return false;
       })
-      .then(function () {
+      .then(function (changed) {
         list.removeAttribute("aria-busy");
+        return changed;
       });
   }
 
-  // --- the processing panel ---------------------------------------------------------------------
+  // --- the processing panel, and the live page ------------------------------------------------------
 
   var panel = document.getElementById("processing");
 
@@ -86,40 +125,97 @@
     return ids;
   }
 
+  function scheduleRefresh() {
+    if (panel.getAttribute("data-live") === "true") {
+      window.setTimeout(refreshPanel, INTERVAL_MS);
+    }
+  }
+
   function refreshPanel() {
     if (document.hidden) {
       window.setTimeout(refreshPanel, INTERVAL_MS);
       return;
     }
     var before = pendingIds(panel);
-    fetchPage(panel.getAttribute("data-refresh-url"))
-      .then(function (html) {
-        var fresh = parse(html).getElementById("processing");
-        if (!fresh) {
+    fetch(panel.getAttribute("data-refresh-url"), {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "text/html", "If-None-Match": panel.getAttribute("data-version") || "" },
+    })
+      .then(function (response) {
+        if (response.status === 304) {
+          scheduleRefresh();
           return;
         }
-        var after = pendingIds(fresh);
-        var finished = Object.keys(before).some(function (id) {
-          return !after[id];
-        });
-        // update in place, so that the aria-live region announces the change
-        panel.innerHTML = fresh.innerHTML;
-        panel.hidden = fresh.hidden;
-        panel.setAttribute("data-active", fresh.getAttribute("data-active"));
-        if (finished) {
-          reloadBubbles().then(function () {
-            announce("A recording finished processing; its utterances are now on the timeline.", "info");
+        // a redirect means the session ended (login page): stop quietly
+        if (!response.ok || response.redirected) {
+          throw new Error("refresh stopped: " + response.status);
+        }
+        return response.text().then(function (html) {
+          var fresh = parse(html).getElementById("processing");
+          if (!fresh) {
+            return;
+          }
+          var after = pendingIds(fresh);
+          var finished = Object.keys(before).some(function (id) {
+            return !after[id];
           });
-        }
-        if (panel.getAttribute("data-active") === "true") {
-          window.setTimeout(refreshPanel, INTERVAL_MS);
-        }
+          // update in place, so that the aria-live region announces the change
+          panel.innerHTML = fresh.innerHTML;
+          panel.hidden = fresh.hidden;
+          ["data-active", "data-live", "data-version"].forEach(function (name) {
+            panel.setAttribute(name, fresh.getAttribute(name) || "");
+          });
+          reloadDay(finished).then(function (changed) {
+            if (finished) {
+              announce("A recording finished processing; its utterances are now on the timeline.", "info");
+            } else if (changed) {
+              announce("The timeline is up to date: new utterances are on it.", "info");
+            }
+          });
+          scheduleRefresh();
+        });
       })
       .catch(function () {});
   }
 
-  if (panel && panel.getAttribute("data-active") === "true") {
-    window.setTimeout(refreshPanel, INTERVAL_MS);
+  if (panel) {
+    scheduleRefresh();
+  }
+
+  // --- the day picker: a calendar beside the ISO field --------------------------------------------
+  // The field takes and shows YYYY-MM-DD, as the page's headings and links do; a browser's own date
+  // field would show the locale's order (05/02/2024). Where the browser can open its date picker
+  // on demand (showPicker), a Calendar button opens it and puts the chosen day in the field, ISO.
+
+  var dayField = document.querySelector('.day-nav-pick input[name="day"]');
+  var calendar = document.createElement("input");
+  calendar.type = "date";
+  if (dayField && dayField.form && calendar.type === "date" && typeof calendar.showPicker === "function") {
+    calendar.className = "day-calendar visually-hidden";
+    calendar.tabIndex = -1;
+    calendar.setAttribute("aria-hidden", "true");
+    var calendarButton = document.createElement("button");
+    calendarButton.type = "button";
+    calendarButton.className = "secondary day-calendar-button";
+    calendarButton.textContent = "Calendar";
+    calendarButton.setAttribute("aria-label", "Pick the day on a calendar");
+    dayField.insertAdjacentElement("afterend", calendarButton);
+    dayField.insertAdjacentElement("afterend", calendar);
+    calendarButton.addEventListener("click", function () {
+      calendar.value = dayField.value;
+      try {
+        calendar.showPicker();
+      } catch (error) {
+        dayField.focus(); // not allowed here: the owner types the day
+      }
+    });
+    calendar.addEventListener("change", function () {
+      if (calendar.value) {
+        dayField.value = calendar.value;
+        dayField.form.requestSubmit();
+      }
+    });
   }
 
   // --- deleting ---------------------------------------------------------------------------------

@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from rest_framework.authtoken.models import Token
 
-from account.selectors import EXPORT_FORMAT, account_export, account_export_stream
-from account.services import account_erase, account_token_issue, account_token_revoke, user_owned_models
+from account.selectors import EXPORT_FORMAT, account_export, account_export_stream, account_time_zone
+from account.services import (
+    account_erase,
+    account_time_zone_set,
+    account_token_issue,
+    account_token_revoke,
+    user_owned_models,
+)
 from chunks.models import Chunk, Location
 from enrollment.models import Enrollment
 from selective_speaker.audio_files import StorageUnavailable
@@ -123,3 +130,26 @@ def test_it_issues_and_revokes_api_tokens(user):
 
 def _raise_oserror(self, name):
     raise OSError("the store is down")
+
+
+# --- the owner's time zone ----------------------------------------------------------------
+
+
+def test_it_sets_and_reads_the_owners_time_zone(user, other_user):
+    assert account_time_zone(user=user) == ""
+    account_time_zone_set(user=user, time_zone="Europe/Berlin")
+    account_time_zone_set(user=user, time_zone="America/New_York")
+    assert account_time_zone(user=user) == "America/New_York"
+    assert account_time_zone(user=other_user) == ""
+    assert account_export(user=user)["user"]["time_zone"] == "America/New_York"
+    with pytest.raises(ValidationError):
+        account_time_zone_set(user=user, time_zone="Mars/Olympus")
+    assert account_time_zone(user=user) == "America/New_York"  # nothing stored
+
+
+def test_it_exports_and_erases_takes_linked_across_devices(user):
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"))
+    phone = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="phone"), text=kept.text, duplicate_of=kept)
+    assert {s["id"]: s["duplicate_of"] for s in account_export(user=user)["segments"]} == {kept.id: None, phone.id: kept.id}
+    account_erase(user=user)
+    assert not Utterance.objects.filter(user=user).exists()

@@ -28,7 +28,8 @@ def test_it_logs_in_through_the_form_and_shows_a_day(page, owner, screenshot):
     expect(page.get_by_role("heading", level=1)).to_have_text("Wednesday 1 May 2024")
     expect(bubbles(page)).to_have_count(6)
     expect(bubbles(page).first).to_contain_text("Good morning! Let's plan the garden")
-    expect(page.locator(".group-title time")).to_have_text(["09:00", "13:00", "18:00"])
+    # one conversation per header (these utterances are minutes apart, or at another place)
+    expect(page.locator(".group-title a time:first-child")).to_have_text(["09:00", "09:12", "09:50", "13:05", "13:10", "18:30"])
     expect(page.get_by_text("Marché de la Croix-Rousse").first).to_be_visible()
     # the day strip: three hours with speech, each a link to its group
     cells = page.locator(".strip-cell a")
@@ -93,17 +94,14 @@ def test_it_filters_one_device(owner_page):
 
 def test_every_bubble_plays_its_own_words(owner_page, owner, live_server):
     page = owner_page
-    players = page.locator("#utterances audio.bubble-audio")
-    expect(players).to_have_count(6)
-    # served without preloading; static/js/audio_metadata.js loads the metadata of players near the screen
-    assert page.request.get(page.url).text().count('preload="none" data-load-metadata') == 6
+    players = page.locator("#utterances a.play")
+    expect(players).to_have_count(6)  # one compact play button per bubble, no <audio> element each
     segment = Utterance.objects.filter(user=owner).order_by("start_ts").first()
     expected_s = (segment.end_ms - segment.start_ms) / 1000
     duration = page.evaluate(
         """async () => {
-            const audio = document.querySelector("#utterances audio");
+            const audio = new Audio(document.querySelector("#utterances a.play").href);
             audio.preload = "auto";
-            audio.load();
             await new Promise((ok, fail) => {
                 audio.addEventListener("loadedmetadata", ok, { once: true });
                 audio.addEventListener("error", () => fail(new Error("audio error " + audio.error.code)), { once: true });
@@ -117,7 +115,7 @@ def test_every_bubble_plays_its_own_words(owner_page, owner, live_server):
     assert abs(duration[0] - expected_s) < 0.05
     assert duration[1] > 0.1  # it really played
     # seeking asks for a range
-    src = players.first.get_attribute("src")
+    src = players.first.get_attribute("href")
     ranged = page.request.get(live_server.url + src, headers={"Range": "bytes=100-199"})
     assert ranged.status == 206
     assert ranged.headers["content-range"].startswith("bytes 100-199/")
@@ -126,13 +124,13 @@ def test_every_bubble_plays_its_own_words(owner_page, owner, live_server):
 
 def test_a_bubble_whose_recording_is_gone_has_no_player(owner_page, owner):
     page = owner_page
-    page.wait_for_load_state("networkidle")  # the players' metadata (audio_metadata.js) loaded before the file goes
+    page.wait_for_load_state("networkidle")
     chunk = Chunk.objects.filter(user=owner).order_by("start_ts").first()
     chunk.audio.delete(save=False)
     Chunk.objects.filter(id=chunk.id).update(audio="")
     page.reload()
-    expect(page.locator("#utterances audio")).to_have_count(5)
-    expect(bubbles(page).first.locator("audio")).to_have_count(0)
+    expect(page.locator("#utterances a.play")).to_have_count(5)
+    expect(bubbles(page).first.locator("a.play")).to_have_count(0)
 
 
 def test_it_deletes_an_utterance_in_place(owner_page, owner):
@@ -142,6 +140,7 @@ def test_it_deletes_an_utterance_in_place(owner_page, owner):
     segment_id = int(target.get_attribute("data-segment-id"))
 
     page.once("dialog", lambda dialog: dialog.dismiss())
+    target.locator(".bubble-menu summary").click()  # the actions are behind "⋯"
     target.get_by_role("button", name=re.compile("^Delete")).click()
     expect(bubbles(page)).to_have_count(6)
     assert Utterance.objects.filter(id=segment_id).exists()
@@ -154,7 +153,7 @@ def test_it_deletes_an_utterance_in_place(owner_page, owner):
     assert page.evaluate("window.notReloaded") is True
     assert not Utterance.objects.filter(id=segment_id).exists()
     # the focus stays nearby, on the next bubble
-    expect(bubbles(page).nth(1).locator("audio")).to_be_focused()
+    expect(bubbles(page).nth(1).locator("a.play")).to_be_focused()
 
     page.reload()
     expect(page.get_by_text("I need a coffee")).to_have_count(0)
@@ -165,6 +164,7 @@ def test_it_deletes_a_whole_recording_in_place(owner_page, owner):
     lunch = bubbles(page).filter(has_text="Lunch at the market")
     chunk_id = int(lunch.get_attribute("data-chunk-id"))
     page.once("dialog", lambda dialog: dialog.accept())
+    lunch.locator(".bubble-menu summary").click()
     lunch.get_by_role("link", name=re.compile("^Delete recording")).click()
     expect(lunch).to_have_count(0)
     expect(page.locator("#messages")).to_contain_text("Deleted the recording from watch")
@@ -179,12 +179,15 @@ def test_deleting_works_without_javascript(browser, live_server, owner):
         log_in(page, owner, next_url=f"/timeline/?day={DAY_ONE}")
         target = bubbles(page).filter(has_text="Can you send me the slides")
         segment_id = int(target.get_attribute("data-segment-id"))
+        target.locator(".bubble-menu summary").click()  # <details>: opens without JavaScript
         target.get_by_role("button", name=re.compile("^Delete")).click()
         expect(page).to_have_url(re.compile(f"day={DAY_ONE}$"))
         expect(page.locator("#messages")).to_contain_text("Deleted “Can you send me the slides")
         assert not Utterance.objects.filter(id=segment_id).exists()
 
-        bubbles(page).filter(has_text="Remind me to call mum").get_by_role("link", name=re.compile("^Delete recording")).click()
+        mum = bubbles(page).filter(has_text="Remind me to call mum")
+        mum.locator(".bubble-menu summary").click()
+        mum.get_by_role("link", name=re.compile("^Delete recording")).click()
         expect(page.get_by_role("heading", name="Delete this recording?")).to_be_visible()
         page.get_by_role("button", name="Delete the recording").click()
         expect(page).to_have_url(re.compile(f"day={DAY_ONE}$"))
@@ -236,6 +239,14 @@ def test_it_fits_a_phone_screen(phone_page, owner, screenshot):
     for name in ("Go", "Show"):
         box = page.get_by_role("button", name=name, exact=True).bounding_box()
         assert box["height"] >= 44  # touch-sized
+    first = bubbles(page).first
+    for target in (first.locator("a.play"), first.locator(".bubble-menu summary")):
+        box = target.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44
+    first.locator(".bubble-menu summary").click()
+    for item in first.locator(".menu-item").all():
+        assert item.bounding_box()["height"] >= 44
+    first.locator(".bubble-menu summary").click()
     expect(page.locator(".strip-cell a").first).to_be_visible()
     screenshot(page, "timeline-phone", full_page=False)
     screenshot(page, "timeline-phone-full")

@@ -58,6 +58,7 @@ def test_it_removes_a_bubble_that_was_not_me(page, owner, fake_engine):
     target = page.locator("#utterances .bubble").filter(has_text="I need a coffee")
     utterance_id = int(target.get_attribute("data-segment-id"))
     page.once("dialog", lambda dialog: dialog.accept())
+    target.locator(".bubble-menu summary").click()  # the bubble's actions are behind "⋯"
     target.get_by_role("button", name=re.compile("^Not me")).click()
     expect(target).to_have_count(0)
     expect(page.locator("#messages")).to_contain_text("will not be taken for yours again")

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from chunks.models import Chunk
+from chunks.tasks import process_chunk
 from chunks.services import chunk_requeue_stale
 from tests.audio_samples import wav_bytes
 from tests.factories import ChunkFactory, EnrollmentFactory, LocationFactory, UtteranceFactory
@@ -124,6 +130,40 @@ def test_it_refuses_audio_longer_than_the_limit(api, settings, make_wav, nothing
     response = upload(api, make_wav(3.0))
     assert response.status_code == 400
     assert "longer than the limit" in response.json()["error"]["fields"]["audio"][0]
+
+
+def nan_in_the_middle_wav() -> bytes:
+    samples = np.sin(np.arange(6 * 16_000) / 10).astype(np.float32) * 0.3
+    samples[3 * 16_000 : 4 * 16_000] = np.nan
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, 16_000, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "build, worker_limit_ms, says",
+    [(nan_in_the_middle_wav, None, "non-finite"), (lambda: wav_bytes(6.0), 5000, "longer than the limit of 5 s")],
+    ids=["damaged-middle", "longer-than-the-workers-limit"],
+)
+def test_the_worker_fails_a_chunk_whose_audio_the_upload_check_could_not_see_through(
+    api, user, settings, fake_engine, build, worker_limit_ms, says
+):
+    """The upload decodes only both ends of the file; the worker's full decode finds the rest
+    and fails the chunk with the reason — other chunks and the stored file untouched."""
+    EnrollmentFactory(user=user)
+    other = ChunkFactory(user=user)
+    if worker_limit_ms:
+        settings.SPEECH = replace(settings.SPEECH, max_duration_ms=worker_limit_ms)
+    response = upload(api, SimpleUploadedFile("clip.wav", build()))
+    assert response.status_code == 202, response.json()
+    process_chunk(response.json()["id"])
+    process_chunk(other.id)  # done already when the worker took both in one batch
+    chunk = Chunk.objects.get(id=response.json()["id"])
+    assert (chunk.status, chunk.attempts) == (Chunk.Status.FAILED, 1)  # permanent: no retry
+    assert says in chunk.error and chunk.audio_retained
+    other.refresh_from_db()
+    assert other.status == Chunk.Status.DONE
+    assert [name for name, _ in fake_engine.calls] == ["process_chunk"]  # only the other one's audio
 
 
 def test_it_refuses_a_file_over_the_size_limit_with_413(api, settings, make_wav, nothing_stored):

@@ -7,6 +7,7 @@ from django_q.models import Task
 from chunks.models import Chunk
 from chunks.tasks import geocode_chunk, process_chunk, requeue_stale_chunks
 from tests.factories import ChunkFactory, EnrollmentFactory
+from tests.test_logging_setup import LogLines
 
 
 def test_it_processes_by_id(user, fake_engine):
@@ -74,3 +75,30 @@ def test_it_schedules_the_stale_chunk_sweep(db):
         Schedule.MINUTES,
         1,  # JOB_SWEEP_MINUTES: a killed worker's chunk goes again within a minute of its lease
     )
+
+
+def test_an_uploads_request_id_reaches_its_jobs_log_lines_and_audit_record(
+    api, user, fake_engine, make_wav, q_sync, django_capture_on_commit_callbacks
+):
+    EnrollmentFactory(user=user)
+    with LogLines("selective_speaker.jobs") as job_log, django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/chunks/",
+            {"audio": make_wav(1.0), "device_id": "pendant", "start_ts": "2024-05-01T09:30:00Z"},
+            format="multipart",
+            HTTP_X_REQUEST_ID="abc",
+        )
+    chunk = Chunk.objects.get(id=response.json()["id"])
+    assert (chunk.status, chunk.request_id) == (Chunk.Status.DONE, "abc")
+    assert {"message": f"chunk {chunk.id} claimed for processing", "request_id": "abc"}.items() <= (
+        job_log.records[0].items()
+    )
+
+
+def test_a_job_runs_under_the_request_id_it_was_queued_with(user, fake_engine):
+    EnrollmentFactory(user=user)
+    chunk = ChunkFactory(user=user)
+    with LogLines("selective_speaker.jobs") as job_log:
+        assert process_chunk(chunk.id, request_id="req-9") == "done"
+        assert process_chunk(chunk.id) == "skipped"
+    assert [r["request_id"] for r in job_log.records] == ["req-9", "-"]

@@ -17,13 +17,16 @@ URL = "/api/v1/enrollments/"
 
 def test_it_accepts_an_enrollment(api, user, make_wav, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api.post(URL, {"audio": make_wav(5.0), "phrase_text": "hello world"}, format="multipart")
+        response = api.post(
+            URL, {"audio": make_wav(5.0), "phrase_text": "hello world"}, format="multipart", HTTP_X_REQUEST_ID="enr-1"
+        )
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["status"] == "pending"
     assert body["phrase_text"] == "hello world"
     assert body["active"] is False
-    assert Enrollment.objects.get(id=body["id"]).user == user
+    enrollment = Enrollment.objects.get(id=body["id"])
+    assert (enrollment.user, enrollment.request_id) == (user, "enr-1")  # its job logs under the upload's id
     assert len(callbacks) == 1
 
 

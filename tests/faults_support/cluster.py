@@ -92,8 +92,11 @@ class WorkerCluster:
         self.process.wait(timeout=10)
 
 
-def start_cluster(workdir: Path, *, engine: str, env: dict[str, str] | None = None) -> WorkerCluster:
-    """Start a cluster whose engine blocks (`block`) or answers at once (`answer`)."""
+def start_cluster(
+    workdir: Path, *, engine: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> WorkerCluster:
+    """Start a cluster whose engine blocks (`block`) or answers at once (`answer`), in the
+    repository (or in `cwd`: a host of its own, which finds the code through PYTHONPATH)."""
     workdir.mkdir(parents=True, exist_ok=True)
     n = len(list(workdir.glob("cluster-*.log")))
     log, calls = workdir / f"cluster-{n}.log", workdir / f"calls-{n}.log"
@@ -111,12 +114,14 @@ def start_cluster(workdir: Path, *, engine: str, env: dict[str, str] | None = No
         **FAST_JOBS,
         **(env or {}),
     }
+    if cwd is not None:
+        child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     if "REDIS_URL" not in (env or {}):
         child_env.pop("REDIS_URL", None)
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.faults_support.worker"],
-            cwd=REPO,
+            cwd=cwd or REPO,
             env=child_env,
             stdout=out,
             stderr=subprocess.STDOUT,

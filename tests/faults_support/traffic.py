@@ -89,6 +89,7 @@ class Traffic:
     clients: int = 3
     pace_s: float = 0.05  # each client's pause between requests
     retry_pause_s: float = 0.2
+    reads: bool = True  # the owner reads between uploads (False: uploads only)
     phase: str = "warm-up"
     replies: list[Reply] = field(default_factory=list)
     _allowed: int = 0
@@ -138,8 +139,9 @@ class Traffic:
                 self._upload(upload)
             elif self.finished():
                 return
-            self._request("GET", READ_PATHS[reads % len(READ_PATHS)])
-            reads += 1
+            if self.reads:
+                self._request("GET", READ_PATHS[reads % len(READ_PATHS)])
+                reads += 1
             time.sleep(self.pace_s)
 
     def _take(self) -> Upload | None:

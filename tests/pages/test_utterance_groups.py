@@ -2,29 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pages.utterance_groups import highlight_matches, utterance_place, utterances_by_day, utterances_by_hour
+from pages.utterance_groups import utterance_place, utterances_by_conversation, utterances_by_day
 from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
-
-
-def test_it_highlights_every_match_ignoring_case():
-    assert highlight_matches("Coffee? more coffee", "coffee") == "<mark>Coffee</mark>? more <mark>coffee</mark>"
-
-
-def test_it_escapes_the_text_and_the_query():
-    html = highlight_matches('<script>alert("x")</script> & <b>bold</b>', "<b>")
-    assert html == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; <mark>&lt;b&gt;</mark>bold&lt;/b&gt;"
-
-
-def test_it_never_marks_inside_an_escaped_entity():
-    assert highlight_matches("fish & chips", "amp") == "fish &amp; chips"
-
-
-def test_it_treats_the_query_as_plain_text():
-    assert highlight_matches("a.b axb", ".") == "a<mark>.</mark>b axb"
-
-
-def test_it_escapes_without_a_query():
-    assert highlight_matches("<i>hi</i>", "") == "&lt;i&gt;hi&lt;/i&gt;"
 
 
 def test_it_places_a_bubble_at_its_address_or_coordinates(db):
@@ -36,31 +15,31 @@ def test_it_places_a_bubble_at_its_address_or_coordinates(db):
     assert utterance_place(nowhere) == ""
 
 
-def test_it_groups_bubbles_by_local_hour_and_day(db, settings):
+def test_it_groups_a_day_by_conversation_and_search_results_by_local_day(db, settings):
     settings.TIME_ZONE = "America/New_York"  # UTC-4 in May
     lyon = LocationFactory(address="Lyon")
-    hours_and_places = [(0, lyon), (0.5, lyon), (1, None), (20, lyon)]
+    minutes_and_places = [(0, lyon), (1, lyon), (2, None), (30, lyon), (20 * 60, lyon)]
     segments = [
-        UtteranceFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(hours=hours), location=location))
-        for hours, location in hours_and_places
+        UtteranceFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(minutes=minutes), location=location))
+        for minutes, location in minutes_and_places
     ]
-    by_hour = utterances_by_hour(segments)
-    assert [(g.starts_at.isoformat(), len(g.utterances)) for g in by_hour] == [
-        ("2024-05-01T05:00:00-04:00", 2),
-        ("2024-05-01T06:00:00-04:00", 1),
-        ("2024-05-02T01:00:00-04:00", 1),
+    conversations = utterances_by_conversation(segments)
+    assert [[u.id for u in c.utterances] for c in conversations] == [
+        [s.id for s in segments[:3]], [segments[3].id], [segments[4].id]
     ]
-    assert [g.place for g in by_hour] == ["Lyon", "", "Lyon"]
-    assert [len(g.utterances) for g in utterances_by_day(segments)] == [3, 1]
+    assert [c.place for c in conversations] == ["Lyon", "Lyon", "Lyon"]
+    assert [len(g.utterances) for g in utterances_by_day(segments)] == [4, 1]
+    assert f"{utterances_by_day(segments)[0].starts_at:%Y-%m-%d %H:%M}" == "2024-05-01 00:00"
 
 
 # --- the day strip ---------------------------------------------------------------------------
 
 
-def test_it_anchors_the_first_group_of_each_hour(db):
-    segments = [UtteranceFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(minutes=m))) for m in (0, 5, 70)]
-    assert [g.anchor for g in utterances_by_hour(segments)] == ["hour-09", "hour-10"]
-    assert [g.anchor for g in utterances_by_day(segments)] == [""]
+def test_it_anchors_the_first_bubble_of_each_hour(db):
+    segments = [UtteranceFactory(chunk=ChunkFactory(start_ts=T0 + timedelta(minutes=m))) for m in (0, 1, 61, 62)]
+    conversations = utterances_by_conversation(segments)
+    assert len(conversations) == 2  # 09:00–09:01 and, after an hour of silence, 10:01–10:02
+    assert [u.hour_anchor for c in conversations for u in c.utterances] == ["hour-09", "", "hour-10", ""]
 
 
 def test_it_makes_24_cells_shaded_by_spoken_time():

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from account.selectors import account_time_zone
+from account.services import account_time_zone_set
 from chunks.models import Chunk
 from enrollment.models import Enrollment
 from tests.factories import ChunkFactory, EnrollmentFactory, UtteranceFactory
@@ -177,3 +179,51 @@ def test_the_header_links_the_account_and_voice_pages(owner_client):
     content = owner_client.get(URL).content.decode()
     assert '<a href="/account/" aria-current="page">Account</a>' in content
     assert '<a href="/enroll/">Your voice</a>' in content
+
+
+# --- the time zone ---------------------------------------------------------------------------
+
+TIME_ZONE_URL = URL + "time-zone/"
+
+
+def test_it_saves_the_time_zone_and_shows_it(owner_client, user):
+    page = owner_client.get(URL).content.decode()
+    assert 'id="time-zone"' in page and "you have not chosen one yet" in page and "data-detect-time-zone" in page
+    assert '<option value="Europe/Berlin">' in page
+    response = owner_client.post(TIME_ZONE_URL, {"time_zone": "Europe/Berlin"})
+    assert (response.status_code, response["Location"]) == (302, URL + "#time-zone")
+    assert account_time_zone(user=user) == "Europe/Berlin"
+    page = owner_client.get(URL).content.decode()
+    assert 'value="Europe/Berlin"' in page and "data-detect-time-zone" not in page
+    assert "Times and days are now shown in Europe/Berlin." in page
+
+
+def test_an_unknown_time_zone_is_a_form_error_and_nothing_is_stored(owner_client, user):
+    account_time_zone_set(user=user, time_zone="Asia/Tokyo")
+    for bad in ("Mars/Olympus", "", "x" * 65):
+        response = owner_client.post(TIME_ZONE_URL, {"time_zone": bad})
+        assert response.status_code == 400
+        assert response.context["time_zone_form"].errors["time_zone"]
+    refused = owner_client.post(TIME_ZONE_URL, {"time_zone": "Mars/Olympus"}).content.decode()
+    assert "is not a time zone we know" in refused
+    json_error = owner_client.post(TIME_ZONE_URL, {"time_zone": "Mars/Olympus"}, headers={"Accept": "application/json"})
+    assert json_error.status_code == 400 and "is not a time zone we know" in json_error.json()["error"]
+    assert account_time_zone(user=user) == "Asia/Tokyo"
+
+
+def test_the_browsers_zone_is_saved_only_while_the_owner_has_none(owner_client, user, other_user):
+    detected = {"time_zone": "America/New_York", "detected": "true"}
+    first = owner_client.post(TIME_ZONE_URL, detected, headers={"Accept": "application/json"})
+    assert first.json() == {"time_zone": "America/New_York", "changed": True}
+    owner_client.post(TIME_ZONE_URL, {"time_zone": "Europe/Paris"})
+    again = owner_client.post(TIME_ZONE_URL, detected, headers={"Accept": "application/json"})
+    assert again.json() == {"time_zone": "Europe/Paris", "changed": False}
+    assert account_time_zone(user=user) == "Europe/Paris" and account_time_zone(user=other_user) == ""
+
+
+def test_the_time_zone_form_needs_a_login_and_csrf(client, user):
+    assert client.post(TIME_ZONE_URL, {"time_zone": "Europe/Berlin"}).status_code == 302
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    assert strict.post(TIME_ZONE_URL, {"time_zone": "Europe/Berlin"}).status_code == 403
+    assert account_time_zone(user=user) == ""

@@ -105,15 +105,18 @@ def test_it_shows_today_by_default(owner_client, user):
     assert b'rel="next"' not in response.content  # no day after today
 
 
-def test_it_shows_bubbles_in_time_order_grouped_by_hour(owner_client, user):
+def test_it_shows_bubbles_in_time_order_grouped_by_conversation(owner_client, user):
     say(user, "third, after ten", minutes=75)
     say(user, "first, at nine", minutes=0)
-    say(user, "second, half past nine", minutes=30)
-    groups = owner_client.get(URL, {"day": DAY}).context["groups"]
-    assert [(f"{g.starts_at:%H:%M}", [s.text for s in g.utterances]) for g in groups] == [
-        ("09:00", ["first, at nine", "second, half past nine"]),
-        ("10:00", ["third, after ten"]),
+    say(user, "second, a minute later", minutes=1)
+    response = owner_client.get(URL, {"day": DAY})
+    groups = response.context["groups"]
+    assert [(f"{g.start_ts:%H:%M}", [s.text for s in g.utterances]) for g in groups] == [
+        ("09:00", ["first, at nine", "second, a minute later"]),
+        ("10:15", ["third, after ten"]),
     ]
+    conversation_url = f'href="/timeline/conversations/{groups[0].key}/"'
+    assert conversation_url in response.content.decode()  # each header opens its conversation
 
 
 def test_it_shows_time_device_place_and_uncertainty(owner_client, user):

@@ -85,11 +85,20 @@ def test_search_results_have_no_strip(owner_client, user):
 def test_the_date_picker_sits_with_previous_and_next_day(owner_client, user):
     say(user)
     content = owner_client.get(URL, {"day": DAY}).content.decode()
-    assert '<input type="date" name="day" value="2024-05-01" form="timeline-filters"' in content
+    # ISO (YYYY-MM-DD) as written, never the browser's locale order of a type=date field
+    assert '<input type="text" name="day" value="2024-05-01" form="timeline-filters"' in content
+    assert 'placeholder="YYYY-MM-DD"' in content and 'type="date"' not in content
     assert '<form id="timeline-filters"' in content
     assert '<button type="submit" form="timeline-filters">Go</button>' in content
     nav = content[content.index('<nav class="day-nav"') : content.index("</nav>", content.index('<nav class="day-nav"'))]
-    assert 'rel="prev"' in nav and 'type="date"' in nav and 'rel="next"' in nav
+    assert 'rel="prev"' in nav and 'name="day"' in nav and 'rel="next"' in nav
+
+
+def test_the_date_picker_takes_iso_days_only(owner_client, user):
+    for day in ("05/01/2024", "1.5.2024", "2024-5-1x"):
+        response = owner_client.get(URL, {"day": day})
+        assert response.status_code == 200
+        assert response.context["form"].errors["day"] == ["Write the day as YYYY-MM-DD, e.g. 2024-05-01."]
 
 
 def test_an_empty_day_links_the_nearest_days_with_speech(owner_client, user):

@@ -94,7 +94,8 @@ def test_nobody_else_hears_it(segment, other_user):
 
 def test_once_the_recording_is_deleted_it_says_so_and_the_bubble_has_no_player(owner_client, segment):
     page = owner_client.get("/timeline/", {"day": "2024-05-01"}).content.decode()
-    assert f'<audio class="bubble-audio" controls preload="none" data-load-metadata src="{audio_url(segment)}"' in page
+    assert f'<a class="play" href="{audio_url(segment)}" data-play' in page  # one compact play button
+    assert "<audio" not in page  # no player element per bubble: static/js/conversation.js shares one
     segment.chunk.audio.delete(save=False)
     Chunk.objects.filter(id=segment.chunk_id).update(audio="")
     response = owner_client.get(audio_url(segment))
@@ -102,7 +103,7 @@ def test_once_the_recording_is_deleted_it_says_so_and_the_bubble_has_no_player(o
     assert "no longer kept" in response.content.decode()
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     page = owner_client.get("/timeline/", {"day": "2024-05-01"}).content.decode()
-    assert "<audio" not in page
+    assert 'class="play"' not in page
     assert "the words I said" in page
 
 

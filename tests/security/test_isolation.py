@@ -21,7 +21,6 @@ real audio file for uploads), so a view cannot hide behind a 400 for an empty bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,20 +33,11 @@ from rest_framework.test import APIClient
 
 from chunks.models import Chunk
 from tests.audio_samples import wav_bytes
-from tests.factories import (
-    ChunkFactory,
-    DecisionReviewFactory,
-    EnrollmentFactory,
-    LocationFactory,
-    UserFactory,
-    UtteranceFactory,
-)
+from tests.factories import ChunkFactory, UserFactory
 from tests.security.openapi import request_body_schema
 from tests.security.routes import METHODS, Route, project_routes, regex_group_choices, regex_of
 from tests.security.snapshots import snapshot
-
-# Every string A's data holds contains this; no response to anybody else may.
-MARKER = "alphasecret"
+from tests.security.world import MARKER, World, world_build
 
 # --- the routes ---------------------------------------------------------------------------
 
@@ -61,6 +51,9 @@ PUBLIC_ROUTES = {
     # are up; no user data. It must answer before anyone can log in.
     "health": "readiness probe",
     "health_live": "liveness probe: answers {ok: true}, reads nothing",
+    # Prometheus: counts across all owners, no user's data; 404 unless METRICS_TOKEN is set,
+    # then only with that bearer token (tests/operations/test_metrics.py).
+    "metrics": "token-guarded Prometheus metrics",
     # The login flow must be reachable logged out; the reset pages are gated by the emailed
     # one-time token, and show nothing of an account.
     "login": "login form",
@@ -90,6 +83,7 @@ OWNER_KWARGS = {
     "segment_id": lambda world: world.a_segment.id,
     "utterance_id": lambda world: world.a_segment.id,
     "voice_check_id": lambda world: world.a_voice_check.id,
+    "webhook_id": lambda world: world.a_webhook.id,
 }
 # Other path parameters (the admin's and the password reset's): kwarg → value for a route.
 OTHER_KWARGS = {
@@ -120,6 +114,8 @@ MUST_FIND = {
     "timeline:index",
     "admin:index",
     "admin:chunks_chunk_change",
+    "webhooks:detail",
+    "webhooks:deliveries",
 }
 
 CHECKED_ROUTES = [route for route in ROUTES if route.name not in PUBLIC_ROUTES]
@@ -130,38 +126,10 @@ REQUESTS_PER_RUN = len(CHECKED_ROUTES) * len(METHODS) * 3
 # --- the two users ------------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    a: object
-    b: object
-    a_chunk: Chunk
-    a_segment: object
-    a_enrollment: object
-    a_voice_check: object
-
-
 @pytest.fixture
 def world(db) -> World:
-    """User A with one object of each kind, every text of it marked; user B with its own."""
-    a = UserFactory(username=f"alice-{MARKER}", email=f"alice@{MARKER}.example")
-    a_chunk = ChunkFactory(
-        user=a,
-        device_id=f"{MARKER}-phone",
-        gps_lat=48.85,
-        gps_lon=2.35,
-        location=LocationFactory(address=f"1 {MARKER} St"),
-    )
-    a_segment = UtteranceFactory(chunk=a_chunk, text=f"{MARKER} words spoken by alice")
-    a_enrollment = EnrollmentFactory(user=a, phrase_text=f"{MARKER} phrase", transcript=f"{MARKER} transcript")
-    Token.objects.create(user=a)
-
-    b = UserFactory(username="bob")
-    UtteranceFactory(chunk__user=b, chunk__device_id="bob-phone", text="bob's own words")
-    EnrollmentFactory(user=b, phrase_text="bob's phrase")
-    a_voice_check = DecisionReviewFactory(chunk=a_chunk)
-    return World(
-        a=a, b=b, a_chunk=a_chunk, a_segment=a_segment, a_enrollment=a_enrollment, a_voice_check=a_voice_check
-    )
+    """A and B with their objects (tests/security/world.py)."""
+    return world_build()
 
 
 def path_values(route: Route, world: World) -> dict[str, str]:

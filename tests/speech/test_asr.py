@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from selective_speaker.speech.asr import load_asr, pack_stretches, transcribe_stretches
+from selective_speaker.speech.asr import load_asr, pack_stretches, transcribe_sources, transcribe_stretches
 from selective_speaker.speech.config import EngineConfig
 from selective_speaker.speech.types import ModelError, Span, Word
 
@@ -35,6 +35,22 @@ def test_it_maps_words_into_the_stretch_they_were_said_in():
     asr = FakeASR([Word(100, 600, "first", 0.9), Word(1400, 1900, "second", 0.8)])
     out = transcribe_stretches(asr, audio, stretches, gap_ms=300)
     assert [(w.start_ms, w.end_ms, w.text, i) for w, i in out] == [(1100, 1600, "first", 0), (5100, 5600, "second", 1)]
+
+
+def test_it_transcribes_several_chunks_in_one_pass_and_gives_each_its_own_words():
+    first, second = np.zeros(16000 * 10, dtype=np.float32), np.ones(16000 * 5, dtype=np.float32)
+    # packed: first[1000:2000] at 0, first[5000:6000] at 1300, second[0:2000] at 2600
+    asr = FakeASR([Word(100, 600, "one", 0.9), Word(1400, 1900, "two", 0.9), Word(2700, 3100, "three", 0.8)])
+    heard = []
+    asr.transcribe = lambda audio: heard.append(audio.size) or asr.words
+    out = transcribe_sources(asr, [(first, [Span(1000, 2000), Span(5000, 6000)]), (second, [Span(0, 2000)])], gap_ms=300)
+    assert heard == [16 * 4600]  # one pass over both chunks' stretches
+    assert [[(w.start_ms, w.end_ms, w.text, i) for w, i in words] for words in out] == [
+        [(1100, 1600, "one", 0), (5100, 5600, "two", 1)],
+        [(100, 500, "three", 0)],
+    ]
+    assert transcribe_sources(asr, [(first, []), (second, [])], gap_ms=300) == [[], []]
+    assert heard == [16 * 4600]  # nothing to transcribe: no pass
 
 
 def test_it_transcribes_real_speech_with_word_times(engine):
@@ -162,3 +178,21 @@ def test_it_says_clearly_when_whisperx_has_no_alignment_model(monkeypatch, tmp_p
     asr = load_asr(EngineConfig(asr_backend="whisperx", asr_model="large-v3", asr_language=None))
     with pytest.raises(ModelError, match="alignment model for 'en'.*SPEECH_ASR_ALIGN_MODEL"):
         asr.transcribe(np.zeros(16000, dtype=np.float32))
+
+
+def test_it_hands_long_packed_audio_to_the_recogniser_in_parts_cut_between_stretches(monkeypatch):
+    import selective_speaker.speech.asr as asr_module
+
+    monkeypatch.setattr(asr_module, "PART_MS", 2500)
+    audio = np.zeros(16000 * 20, dtype=np.float32)
+    stretches = [Span(0, 1000), Span(2000, 3000), Span(4000, 5000), Span(6000, 9000)]  # packed at 0, 1300, 2600, 3900
+    parts = []
+
+    class PartASR(FakeASR):
+        def transcribe(self, audio):
+            parts.append(audio.size // 16)
+            return [Word(100, 400, f"w{len(parts)}", 0.9)]
+
+    out = transcribe_stretches(PartASR([]), audio, stretches, gap_ms=300)
+    assert parts == [2600, 1300, 3000]  # the 3 s stretch, longer than a part, is one of its own
+    assert [(w.start_ms, w.text, i) for w, i in out] == [(100, "w1", 0), (4100, "w2", 2), (6100, "w3", 3)]

@@ -268,3 +268,34 @@ def test_it_band_matches_a_telephone_band_chunk(engine, conversation):
     # a wide-band chunk keeps the wide-band voiceprint and threshold
     wide = engine.process_chunk(audio, voiceprint=enrolled.voiceprint, voiceprint_narrow=enrolled.voiceprint_narrow)
     assert wide.decision.band == "wide" and wide.decision.threshold == engine.config.accept_threshold
+
+
+def test_it_transcribes_several_chunks_in_one_pass_each_with_its_own_result(
+    engine, owner_voiceprint, conversation, monkeypatch
+):
+    from selective_speaker.speech.types import ChunkJob
+
+    audio, _turns = conversation
+    half = audio.size // 2
+    first, second = audio[:half], audio[half:]
+    alone = [engine.process_chunk(a, voiceprint=owner_voiceprint) for a in (first, second)]
+    passes = []
+    original = engine.asr.transcribe
+    monkeypatch.setattr(engine.asr, "transcribe", lambda a: passes.append(a.size) or original(a))
+    jobs = [
+        ChunkJob(first, voiceprint=owner_voiceprint),
+        ChunkJob(np.zeros(16000 * 3, dtype=np.float32), voiceprint=owner_voiceprint),  # silent: nothing to transcribe
+        ChunkJob(first, voiceprint=owner_voiceprint, negatives=np.ones((2, 7), np.float32)),  # refused alone
+        ChunkJob(second, voiceprint=owner_voiceprint),
+    ]
+    together, silent, refused, second_result = engine.process_chunks(jobs)
+    assert len(passes) == 1  # one pass of the recogniser for both chunks with owner speech
+    assert isinstance(refused, ValueError)
+    assert silent.status == ChunkStatus.DONE and silent.segments == [] and silent.decision.asr_chunks is None
+    for batched, single in zip((together, second_result), alone):
+        assert batched.status == ChunkStatus.DONE and batched.decision.asr_chunks == 2
+        assert batched.decision.regions == single.decision.regions  # the same owner decision
+        kept = sum(s.end_ms - s.start_ms for s in batched.segments)
+        assert kept >= 0.9 * sum(s.end_ms - s.start_ms for s in single.segments) > 0
+        assert all(0 <= s.start_ms < s.end_ms <= batched.duration_ms for s in batched.segments)
+        assert 0 < batched.timings["asr"] and batched.timings["total"] >= batched.timings["asr"]

@@ -32,3 +32,12 @@ def test_it_counts_frames_like_kaldi():
 def test_it_floors_the_log_of_silence():
     feats = fbank(np.zeros(16000, dtype=np.float32))
     assert np.isfinite(feats).all()
+
+
+def test_it_computes_a_long_recording_block_by_block_with_the_same_result(monkeypatch):
+    from selective_speaker.speech import features
+
+    audio = np.random.default_rng(0).standard_normal(16000 * 7 + 123).astype(np.float32) * 0.1
+    whole = fbank(audio)
+    monkeypatch.setattr(features, "BLOCK_FRAMES", 97)  # blocks that do not divide the frames
+    np.testing.assert_array_equal(fbank(audio), whole)

@@ -84,3 +84,10 @@ def test_it_deletes_segments_through_the_service(admin_client):
     chunk.refresh_from_db()
     assert chunk.segments_count == 0
     assert sorted(chunk.suppressed_spans) == [[0, 1500], [2000, 3000]]
+
+
+def test_it_links_a_duplicate_to_the_take_shown_instead(admin_client):
+    kept = UtteranceFactory(chunk=ChunkFactory(device_id="pendant"))
+    duplicate = UtteranceFactory(chunk=ChunkFactory(device_id="phone", user=kept.user), duplicate_of=kept)
+    response = admin_client.get(reverse("admin:utterances_utterance_change", args=[duplicate.pk]))
+    assert reverse("admin:utterances_utterance_change", args=[kept.pk]) in response.content.decode()

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
+from utterances.models import Utterance
 
 URL = "/api/v1/utterances/"
 
@@ -37,6 +38,8 @@ def test_it_returns_bubbles(api, user):
             "gps_lon": 2.3522,
             "confidence": 0.87,
             "uncertain": False,
+            "duplicate_of": None,
+            "duplicates": [],
             "highlight": None,
         }
     ]
@@ -96,6 +99,7 @@ def test_it_filters(api, user):
         ({"since": "2024-05-02T00:00:00Z", "until": "2024-05-01T00:00:00Z"}, "until"),
         ({"device_id": "not a device/../"}, "device_id"),
         ({"q": "x" * 201}, "q"),
+        ({"include_duplicates": "perhaps"}, "include_duplicates"),
     ],
 )
 def test_it_refuses_malformed_filters(api, params, field):
@@ -213,9 +217,10 @@ def test_it_writes_each_bubble_as_its_declared_fields_would(user, q):
     from utterances.selectors import utterance_timeline
 
     UtteranceFactory(chunk=ChunkFactory(user=user, gps_lat=1.5, gps_lon=2.5, location=LocationFactory()), text="words")
-    UtteranceFactory(chunk=ChunkFactory(user=user), text="more words", uncertain=True)
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user), text="more words", uncertain=True)
+    UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"), text="more words", duplicate_of=kept)
     serializer = UtteranceListApi.OutputSerializer(context={"q": q})
-    for utterance in utterance_timeline(user=user, q=q):
+    for utterance in utterance_timeline(user=user, q=q, include_duplicates=True):
         assert serializer.to_representation(utterance) == serializers.Serializer.to_representation(serializer, utterance)
 
 
@@ -225,3 +230,29 @@ def test_it_searches_for_anything_typed(api, user, q):
     response = api.get(URL, {"q": q})
     assert response.status_code == 200
     assert response.json()["count"] == 1
+
+
+def test_it_lists_one_take_of_words_two_devices_heard_and_says_where_else(api, user, other_api):
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0), device_id="pendant"), text="see you at noon")
+    phone = UtteranceFactory(
+        chunk=ChunkFactory(user=user, start_ts=at(0.04), device_id="phone"), text="see you at noon", duplicate_of=kept
+    )
+    (bubble,) = api.get(URL).json()["results"]
+    assert (bubble["id"], bubble["duplicate_of"]) == (kept.id, None)
+    assert bubble["duplicates"] == [{"id": phone.id, "device_id": "phone"}]
+
+    every = api.get(URL, {"include_duplicates": "true"}).json()["results"]
+    assert [(b["id"], b["duplicate_of"], b["duplicates"]) for b in every] == [
+        (phone.id, kept.id, []),
+        (kept.id, None, [{"id": phone.id, "device_id": "phone"}]),
+    ]
+    assert [b["id"] for b in api.get(URL, {"device_id": "phone"}).json()["results"]] == [phone.id]
+    assert other_api.get(URL, {"include_duplicates": "true"}).json()["results"] == []
+
+
+def test_deleting_a_kept_utterance_deletes_its_duplicates(api, user, other_api):
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"), text="see you at noon")
+    phone = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="phone"), text="see you at noon", duplicate_of=kept)
+    assert other_api.delete(f"{URL}{kept.id}/").status_code == 404
+    assert api.delete(f"{URL}{kept.id}/").status_code == 204
+    assert not Utterance.objects.filter(id__in=[kept.id, phone.id]).exists()

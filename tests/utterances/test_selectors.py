@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
-from utterances.selectors import utterance_timeline
+from utterances.selectors import utterance_hourly_activity, utterance_nearest, utterance_timeline
 
 
 def at(minutes: float):
@@ -38,10 +38,32 @@ def test_it_filters_by_time_device_and_text(user):
     assert list(utterance_timeline(user=user, q="coffee", device_id="watch")) == []
 
 
-def test_it_reads_a_page_in_one_query(user, django_assert_num_queries):
+def test_it_reads_a_page_in_two_queries(user, django_assert_num_queries):
     location = LocationFactory()
     for minute in range(5):
-        UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute), location=location, gps_lat=1, gps_lon=2))
-    with django_assert_num_queries(1):
-        bubbles = [(s.text, s.chunk.location.address, s.chunk.gps_lat) for s in utterance_timeline(user=user)]
-    assert len(bubbles) == 5 and bubbles[0][1] == "Paris, France"
+        kept = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute), location=location, gps_lat=1, gps_lon=2))
+        UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute), device_id="pendant"), duplicate_of=kept)
+    with django_assert_num_queries(2):  # the rows, then their duplicates
+        bubbles = [
+            (s.text, s.chunk.location.address, s.chunk.gps_lat, [d.device_id for d in s.duplicates.all()])
+            for s in utterance_timeline(user=user)
+        ]
+    assert len(bubbles) == 5 and bubbles[0][1] == "Paris, France" and bubbles[0][3] == ["pendant"]
+
+
+def test_it_lists_one_take_of_words_several_devices_heard(user):
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0), device_id="pendant"), text="see you at noon")
+    duplicate = UtteranceFactory(
+        chunk=ChunkFactory(user=user, start_ts=at(0.04), device_id="phone"), text="see you at noon", duplicate_of=kept
+    )
+    alone = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(1), device_id="phone"))
+    assert list(utterance_timeline(user=user)) == [alone, kept]
+    assert list(utterance_timeline(user=user, q="noon")) == [kept]
+    assert list(utterance_timeline(user=user, include_duplicates=True)) == [alone, duplicate, kept]
+    # one device's list is what it heard
+    assert list(utterance_timeline(user=user, device_id="phone")) == [alone, duplicate]
+    # the day strip and the nearest speech count the same takes
+    assert utterance_hourly_activity(user=user, since=at(-60), until=at(60)) == {9: (3000, 2)}
+    assert utterance_hourly_activity(user=user, since=at(-60), until=at(60), device_id="phone") == {9: (3000, 2)}
+    UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(90), device_id="phone"), duplicate_of=kept)
+    assert utterance_nearest(user=user, before=at(-1), after=at(30)) == (None, None)
