@@ -34,6 +34,7 @@ from enrollment.selectors import (
 from enrollment.services import decision_reviews_replace
 from selective_speaker.audio_files import read_stored_audio
 from selective_speaker.json_values import json_safe
+from selective_speaker.request_id import current_request_id, request_id_bound
 from selective_speaker.speech.types import ChunkJob, ChunkResult, ChunkStatus, SpeechError
 from selective_speaker.speech_config import speech_config, speech_engine
 from utterances.services import UtteranceDraft, utterances_replace
@@ -73,13 +74,15 @@ def chunk_process(*, chunk_id: int) -> Chunk | None:
             _chunk_settle_error(chunk, claimed_at, exc, raised)
     outcomes = speech_engine().process_chunks([job for *_, job in ready]) if ready else []
     for (chunk, claimed_at, active, _job), outcome in zip(ready, outcomes):
-        try:
-            if isinstance(outcome, BaseException):
-                raise outcome
-            _chunk_store_result(chunk, claimed_at, outcome, active)
-            chunk_retain_after_processing(chunk)
-        except Exception as exc:
-            _chunk_settle_error(chunk, claimed_at, exc, raised)
+        # each chunk's own lines carry the id of its own upload, batch mate or not
+        with request_id_bound(chunk.request_id or current_request_id()):
+            try:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                _chunk_store_result(chunk, claimed_at, outcome, active)
+                chunk_retain_after_processing(chunk)
+            except Exception as exc:
+                _chunk_settle_error(chunk, claimed_at, exc, raised)
     head = batch[0][0]
     if head.id in raised:
         raise raised[head.id]  # django-q2 records the failure of this chunk's own job

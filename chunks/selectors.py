@@ -192,14 +192,16 @@ def chunk_failure_counts() -> dict[str, int]:
 
 
 def chunk_processed_since(*, since: datetime) -> QuerySet:
-    """(created_at, claimed_at, processed_at, duration_ms) of the chunks processed (done or
-    indeterminate) whose last claim began at or after `since` — the (status, claimed_at) index.
-    Queue wait = claimed_at − created_at (upload to the claim that finished it), processing
-    time = processed_at − claimed_at (the whole job: read, engine, store)."""
+    """(created_at, claimed_at, processed_at, duration_ms, engine_s) of the chunks processed
+    (done or indeterminate) whose last claim began at or after `since` — the (status, claimed_at)
+    index. Queue wait = claimed_at − created_at (upload to the claim that finished it); engine_s =
+    the engine's time for this chunk (`timings.total`: its own share of a batched recogniser pass),
+    None in records older than that field, where processed_at − claimed_at is what there is (a
+    batch's claim covers all its chunks, so that overstates a batched chunk's time)."""
     return (
         Chunk.objects.filter(status__in=CHUNK_PROCESSED_STATUSES, claimed_at__gte=since, processed_at__isnull=False)
         .order_by()
-        .values_list("created_at", "claimed_at", "processed_at", "duration_ms")
+        .values_list("created_at", "claimed_at", "processed_at", "duration_ms", "timings__total")
     )
 
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from selective_speaker.speech.audio import MIN_DURATION_MS, TRUNCATION_TOLERANCE_MS, AudioInfo
+from selective_speaker.speech.audio import TRUNCATION_TOLERANCE_MS, AudioInfo, check_decoded_length
 from selective_speaker.speech.types import SAMPLE_RATE, AudioError, RejectionCode, samples_to_ms
 
 UNREADABLE = RejectionCode.UNREADABLE_AUDIO
@@ -126,14 +126,7 @@ def _whole_file_checks(head: _Span, declared_ms: int | None, max_duration_ms: in
     duration_ms = samples_to_ms(head.samples)
     if duration_ms > max_duration_ms:
         raise _too_long(max_duration_ms)
-    if declared_ms and duration_ms < declared_ms - TRUNCATION_TOLERANCE_MS:
-        raise AudioError(
-            f"the file is truncated: it declares {declared_ms / 1000:.1f} s "
-            f"but only {duration_ms / 1000:.1f} s could be decoded",
-            code=UNREADABLE,
-        )
-    if duration_ms < MIN_DURATION_MS:
-        raise AudioError(f"the audio is too short ({duration_ms} ms)", code=RejectionCode.TOO_SHORT)
+    check_decoded_length(duration_ms, declared_ms)
     return duration_ms
 
 

@@ -32,7 +32,8 @@ def _clock(ts: datetime, seconds: bool = True) -> str:
 
 def conversation_heading(conversation: Conversation) -> str:
     """"09:30–09:42 (12 min) · Home · phone-1, pendant-1"."""
-    span = f"{_clock(conversation.start_ts, False)}–{_clock(conversation.end_ts, False)}"
+    start, end = _clock(conversation.start_ts, False), _clock(conversation.end_ts, False)
+    span = start if start == end else f"{start}–{end}"  # one minute: one time
     parts = [f"{span} ({spoken_duration(conversation.duration_ms)})"]
     if conversation.place:
         parts.append(conversation.place)

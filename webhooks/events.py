@@ -44,15 +44,22 @@ def chunk_data(chunk) -> dict:
     }
 
 
+def _utterance_identity(utterance) -> dict:
+    """Which utterance: its ids, device and time — never its words."""
+    return {
+        "id": utterance.id,
+        "chunk_id": utterance.chunk_id,
+        "device_id": utterance.device_id,
+        "start_ts": _time(utterance.start_ts),
+        "end_ts": _time(utterance.end_ts),
+    }
+
+
 def utterance_created_data(utterance) -> dict:
     """utterance.created: what the timeline shows of it, the owner's words included."""
     return {
         "utterance": {
-            "id": utterance.id,
-            "chunk_id": utterance.chunk_id,
-            "device_id": utterance.device_id,
-            "start_ts": _time(utterance.start_ts),
-            "end_ts": _time(utterance.end_ts),
+            **_utterance_identity(utterance),
             "text": utterance.text,
             "confidence": utterance.confidence,
             "uncertain": utterance.uncertain,
@@ -62,15 +69,7 @@ def utterance_created_data(utterance) -> dict:
 
 def utterance_deleted_data(utterance) -> dict:
     """utterance.deleted: which one went (no text: it is gone for good)."""
-    return {
-        "utterance": {
-            "id": utterance.id,
-            "chunk_id": utterance.chunk_id,
-            "device_id": utterance.device_id,
-            "start_ts": _time(utterance.start_ts),
-            "end_ts": _time(utterance.end_ts),
-        }
-    }
+    return {"utterance": _utterance_identity(utterance)}
 
 
 def ping_data(endpoint) -> dict:

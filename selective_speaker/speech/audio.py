@@ -108,14 +108,7 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
             f"the audio is longer than the limit of {max_duration_ms // 1000} s", code=RejectionCode.TOO_LONG
         )
     duration_ms = samples_to_ms(samples.size)
-    if declared_ms and duration_ms < declared_ms - TRUNCATION_TOLERANCE_MS:
-        raise AudioError(
-            f"the file is truncated: it declares {declared_ms / 1000:.1f} s "
-            f"but only {duration_ms / 1000:.1f} s could be decoded",
-            code=UNREADABLE,
-        )
-    if duration_ms < MIN_DURATION_MS:
-        raise AudioError(f"the audio is too short ({duration_ms} ms)", code=RejectionCode.TOO_SHORT)
+    check_decoded_length(duration_ms, declared_ms)
     if not np.isfinite(samples).all():
         raise AudioError("the audio holds invalid (non-finite) samples", code=UNREADABLE)
     np.clip(samples, -1.0, 1.0, out=samples)
@@ -127,6 +120,19 @@ def decode_audio(source: Source, *, max_duration_ms: int | None = None) -> tuple
         channels=info_channels,
     )
     return samples, info
+
+
+def check_decoded_length(duration_ms: int, declared_ms: int | None) -> None:
+    """AudioError when what decoded is much shorter than the file declares (truncated) or too
+    short to hold speech — the same verdict for a full decode and for the upload's probe."""
+    if declared_ms and duration_ms < declared_ms - TRUNCATION_TOLERANCE_MS:
+        raise AudioError(
+            f"the file is truncated: it declares {declared_ms / 1000:.1f} s "
+            f"but only {duration_ms / 1000:.1f} s could be decoded",
+            code=UNREADABLE,
+        )
+    if duration_ms < MIN_DURATION_MS:
+        raise AudioError(f"the audio is too short ({duration_ms} ms)", code=RejectionCode.TOO_SHORT)
 
 
 def _declared_duration_ms(container, stream) -> int | None:

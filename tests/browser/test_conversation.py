@@ -52,7 +52,7 @@ def test_playing_a_conversation_highlights_each_word_as_it_is_said(request, view
     page = request.getfixturevalue(viewport)
     log_in(page, owner, next_url=f"/timeline/?day={DAY_ONE}")
     page.locator(f"#conversation-{talk[0].id} a").first.click()  # the conversation's header
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Conversation 10:00–10:00")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Conversation 10:00")
     expect(page.locator(".word")).to_have_count(8)
     assert page.evaluate(SAID_WORD) is None
 

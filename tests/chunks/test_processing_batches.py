@@ -96,3 +96,23 @@ def test_a_transient_error_releases_the_whole_batch_for_a_retry(user, enrolled, 
     assert statuses(head, mate) == ["queued", "queued"]
     assert head.error == mate.error == "attempt 1 failed: RuntimeError: out of memory"
     assert head.next_attempt_at > timezone.now() and mate.attempts == 1
+
+
+def test_each_chunk_of_a_batch_is_stored_under_its_own_uploads_request_id(user, enrolled, fake_engine, settings, monkeypatch):
+    import chunks.processing as processing
+    from selective_speaker.request_id import current_request_id, request_id_bound
+
+    settings.CHUNK_BATCH_SECONDS = 60
+    head, mate = ChunkFactory(user=user, request_id="upload-1"), ChunkFactory(user=user, request_id="upload-2")
+    stored_under = {}
+    store = processing._chunk_store_result
+
+    def recording_store(chunk, *args):
+        stored_under[chunk.id] = current_request_id()
+        return store(chunk, *args)
+
+    monkeypatch.setattr(processing, "_chunk_store_result", recording_store)
+    with request_id_bound("upload-1"):  # the head's job runs under its own upload's id
+        chunk_process(chunk_id=head.id)
+    assert fake_engine.batches == [2]
+    assert stored_under == {head.id: "upload-1", mate.id: "upload-2"}

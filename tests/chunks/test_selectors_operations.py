@@ -68,5 +68,7 @@ def test_it_lists_the_chunks_processed_in_a_window_and_counts_uploads(user):
     Chunk.objects.filter(id=recent.id).update(created_at=now - timedelta(seconds=90))
     rows = sorted(chunk_processed_since(since=now - timedelta(minutes=15)), key=lambda row: row[0])
     assert len(rows) == 2
-    assert rows[0] == (now - timedelta(seconds=90), fields["claimed_at"], fields["processed_at"], 60_000)
+    assert rows[0] == (now - timedelta(seconds=90), fields["claimed_at"], fields["processed_at"], 60_000, None)
+    Chunk.objects.filter(id=recent.id).update(timings={"total": 2.5, "asr": 1.0})
+    assert (2.5, 60_000) in [(row[4], row[3]) for row in chunk_processed_since(since=now - timedelta(minutes=15))]
     assert chunk_uploaded_count(since=now - timedelta(minutes=1)) == 3

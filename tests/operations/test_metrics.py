@@ -96,6 +96,23 @@ def test_its_latency_histograms_follow_the_processed_chunks(db, client, metrics_
     assert samples[("selective_speaker_chunk_processing_seconds_gsum", ())] == pytest.approx(15)
 
 
+def test_a_batched_chunk_counts_its_own_share_of_the_engine_time_not_the_whole_batch(db, client, metrics_on, user):
+    # claimed with five others: claim → stored spans the batch (60 s); the engine's record of
+    # this chunk's own time (its share of the one recogniser pass) is 1.5 s for 30 s of audio
+    claimed_at = timezone.now() - timedelta(seconds=100)
+    ChunkFactory(
+        user=user,
+        status="done",
+        duration_ms=30_000,
+        claimed_at=claimed_at,
+        processed_at=claimed_at + timedelta(seconds=60),
+        timings={"total": 1.5, "asr": 0.6},
+    )
+    samples = scrape(client)
+    assert samples[("selective_speaker_chunk_processing_seconds_gsum", ())] == pytest.approx(1.5)
+    assert samples[("selective_speaker_chunk_rtf_bucket", (("le", "0.05"),))] == 1  # 0.05, not 2.0
+
+
 def test_it_speaks_openmetrics_to_a_prometheus_that_asks(db, client, metrics_on, user):
     from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 

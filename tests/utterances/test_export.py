@@ -82,13 +82,13 @@ def test_plain_text_has_clock_times_places_devices_and_others(conversations, set
         "Wednesday 1 May 2024\n"
         "====================\n"
         "\n"
-        "Conversation 11:00–11:00 (9 s) · Home · phone\n"
+        "Conversation 11:00 (9 s) · Home · phone\n"
         "\n"
         "[11:00:00] Good morning.\n"
         "           (others spoke here: 3 s)\n"
         "[11:00:07] Coffee? Yes please\n"
         "\n"
-        "Conversation 12:02–12:02 (2 s) · watch\n"
+        "Conversation 12:02 (2 s) · watch\n"
         "\n"
         "[12:02:03] A <b>bold</b> & --> move\n"
     )
@@ -99,7 +99,7 @@ def test_markdown_escapes_the_owners_words(conversations):
     assert text.splitlines()[:6] == [
         "# 1 May",
         "",
-        "## 09:00–09:00 (9 s) · Home · phone",
+        "## 09:00 (9 s) · Home · phone",
         "",
         "- **09:00:00** Good morning.",
         "- *others spoke here: 3 s*",
