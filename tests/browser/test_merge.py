@@ -29,13 +29,15 @@ def two_devices_owner(transactional_db):
     return user
 
 
-def test_it_shows_words_two_devices_heard_as_one_bubble(page, two_devices_owner, screenshot):
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])  # 1280 px and a 390 px phone
+def test_it_shows_words_two_devices_heard_as_one_bubble(request, viewport, two_devices_owner, screenshot):
+    page = request.getfixturevalue(viewport)
     log_in(page, two_devices_owner, next_url=f"/timeline/?day={DAY_ONE}")
     bubbles = page.locator(".bubble")
     expect(bubbles).to_have_count(1)
     expect(bubbles.first).to_contain_text(SAID)
     expect(bubbles.first.locator(".also-heard")).to_have_text("also heard on phone-1")
-    screenshot(page, "timeline-merged-take")
+    screenshot(page, f"timeline-merged-take-{viewport}")
 
     page.goto(f"/timeline/?day={DAY_ONE}&device_id=phone-1")  # the phone's own take, on its own
     expect(bubbles).to_have_count(1)
