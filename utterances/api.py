@@ -15,7 +15,7 @@ from selective_speaker.api.pagination import CursorPage, invalid_cursor
 from selective_speaker.validators import device_id_validator
 from utterances.pagination import SearchCursorPagination
 from utterances.search import SEARCH_ORDERS
-from utterances.selectors import utterance_get, utterance_search_highlight, utterance_timeline
+from utterances.selectors import utterance_duplicate_takes, utterance_get, utterance_search_highlight, utterance_timeline
 from utterances.services import utterance_delete
 
 
@@ -154,7 +154,7 @@ class UtteranceListApi(APIView):
                 "confidence": float(utterance.confidence),
                 "uncertain": bool(utterance.uncertain),
                 "duplicate_of": utterance.duplicate_of_id,
-                "duplicates": [{"id": take.id, "device_id": take.device_id} for take in utterance.duplicates.all()],
+                "duplicates": [{"id": take.id, "device_id": take.device_id} for take in utterance_duplicate_takes(utterance)],
                 "highlight": self.get_highlight(utterance),
             }
 

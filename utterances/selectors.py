@@ -63,11 +63,23 @@ def utterance_timeline(
     # adds `.defer(None)`, or the fields to TIMELINE_FIELDS)
     utterances = utterances.select_related("chunk__location").only(*TIMELINE_FIELDS).order_by("-start_ts", "-id")
     utterances = utterances.prefetch_related(
-        Prefetch("duplicates", queryset=Utterance.objects.only("id", "device_id", "duplicate_of").order_by("id"))
+        Prefetch("duplicates", queryset=_duplicate_takes(Utterance.objects.all()), to_attr="duplicate_takes")
     )
     if q:
         utterances = search_filter(utterances, q, ranked=order == "relevance")
     return utterances
+
+
+def _duplicate_takes(utterances: QuerySet) -> QuerySet:
+    return utterances.only("id", "device_id", "duplicate_of").order_by("id")
+
+
+def utterance_duplicate_takes(utterance: Utterance) -> list[Utterance]:
+    """Other devices' takes of the utterance's words (id, device_id), oldest first: the list the
+    timeline selector prefetched into `duplicate_takes` (a plain list: no manager or queryset is
+    built per row, which cost about 10 ms a page of 200), else one query."""
+    takes = getattr(utterance, "duplicate_takes", None)
+    return takes if takes is not None else list(_duplicate_takes(utterance.duplicates.all()))
 
 
 def utterance_search_highlight(utterance: Utterance, *, q: str) -> SafeString:

@@ -11,6 +11,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from pages.utterance_groups import spoken_duration, utterance_place
+from utterances.selectors import utterance_duplicate_takes
 
 register = template.Library()
 
@@ -31,7 +32,7 @@ def spoken(ms: int) -> str:
 def also_heard(utterance) -> str:
     """{{ utterance|also_heard }}: the other devices that heard the same words (utterances.merge:
     their takes are hidden behind this one), "" for none. The timeline selector prefetches them."""
-    return ", ".join(sorted({duplicate.device_id for duplicate in utterance.duplicates.all()}))
+    return ", ".join(sorted({duplicate.device_id for duplicate in utterance_duplicate_takes(utterance)}))
 
 
 @register.filter

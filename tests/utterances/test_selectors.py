@@ -3,7 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
-from utterances.selectors import utterance_hourly_activity, utterance_nearest, utterance_timeline
+from utterances.selectors import (
+    utterance_duplicate_takes,
+    utterance_hourly_activity,
+    utterance_nearest,
+    utterance_timeline,
+)
 
 
 def at(minutes: float):
@@ -45,10 +50,12 @@ def test_it_reads_a_page_in_two_queries(user, django_assert_num_queries):
         UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute), device_id="pendant"), duplicate_of=kept)
     with django_assert_num_queries(2):  # the rows, then their duplicates
         bubbles = [
-            (s.text, s.chunk.location.address, s.chunk.gps_lat, [d.device_id for d in s.duplicates.all()])
+            (s.text, s.chunk.location.address, s.chunk.gps_lat, [d.device_id for d in utterance_duplicate_takes(s)])
             for s in utterance_timeline(user=user)
         ]
     assert len(bubbles) == 5 and bubbles[0][1] == "Paris, France" and bubbles[0][3] == ["pendant"]
+    unlisted = UtteranceFactory(chunk__user=user)  # read alone, not through the timeline: one query
+    assert utterance_duplicate_takes(unlisted) == []
 
 
 def test_it_lists_one_take_of_words_several_devices_heard(user):
