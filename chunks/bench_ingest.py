@@ -10,7 +10,6 @@ server (`http_client`), or through Django's test client in this process (`test_c
 from __future__ import annotations
 
 import io
-import math
 import os
 import threading
 import time
@@ -25,6 +24,8 @@ from urllib.parse import urlsplit
 
 import av
 import numpy as np
+
+from selective_speaker.speech.timing import percentile
 
 UPLOAD_PATH = "/api/v1/chunks/"
 SAMPLE_RATE = 16_000
@@ -45,8 +46,7 @@ class IngestResult:
         return self.uploads / self.wall_s if self.wall_s else 0.0
 
     def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies_s)
-        return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else 0.0
+        return percentile(self.latencies_s, share)
 
     def summary(self) -> str:
         statuses = ", ".join(f"{code}: {count}" for code, count in sorted(self.statuses.items()))

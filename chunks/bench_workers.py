@@ -46,6 +46,7 @@ from chunks.models import Chunk
 from chunks.services import chunk_delete, chunk_ingest
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_create, enrollment_delete
+from selective_speaker.speech.timing import percentile
 
 BENCH_USER = "bench-workers"
 BENCH_EMAIL = "bench-workers@bench.invalid"
@@ -57,12 +58,6 @@ MANAGE_PY = Path(__file__).resolve().parents[1] / "manage.py"
 
 
 # --- the figures ----------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else 0.0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ deletes them. Never point it at a database whose users' timelines matter: it add
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -32,17 +31,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.authtoken.models import Token
 
+from selective_speaker.speech.timing import percentile
 from utterances.bench import QUERIES, BenchPlan, bench_drop, bench_load, bench_loaded, bench_users
 from utterances.models import Utterance
 
 API = "/api/v1/utterances/"
 PAGE = "/timeline/"
 WARMUP = 3
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 class Command(BaseCommand):
