@@ -42,12 +42,12 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from chunks.models import Chunk
-from chunks.services import chunk_requeue_stale
 from enrollment.models import Enrollment
 from selective_speaker.jobs import schedules_sync
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_faults import EXPECTED_TEXTS
 from tests.factories import EnrollmentFactory, UserFactory
+from tests.faults_support.books import done_reports_per_chunk, drain, failed_jobs, stored_files
 from tests.faults_support.cluster import require_postgresql, wait_for
 from tests.faults_support.stack import TIMINGS, Stack, start_stack, wait_for_sessions_to_close
 from tests.faults_support.traffic import READ_PATHS, Traffic, make_uploads
@@ -159,44 +159,6 @@ def inject_faults(stack: Stack, traffic: Traffic) -> list[Fault]:
         answers = Counter(f"{r.method} {r.status}" for r in replies)
         done.append(Fault(name, round(time.monotonic() - started, 1), len(replies), dict(sorted(answers.items()))))
     return done
-
-
-# --- after the faults ---------------------------------------------------------------------------
-
-
-def drain(accepted: set[int], broker, timeout: float = 90) -> dict[str, int]:
-    """Run the scheduler (due retries) and the sweep until every accepted chunk is finished;
-    returns the chunks' statuses."""
-    from django_q.scheduler import scheduler
-
-    deadline = time.monotonic() + timeout
-    finished = {Chunk.Status.DONE, Chunk.Status.FAILED, Chunk.Status.INDETERMINATE}
-    while True:
-        scheduler(broker=broker)
-        chunk_requeue_stale()
-        statuses = dict(Chunk.objects.filter(id__in=accepted).values_list("id", "status"))
-        if set(statuses.values()) <= finished or time.monotonic() > deadline:
-            return statuses
-        time.sleep(0.5)
-
-
-def stored_files(media_root) -> set[str]:
-    return {p.relative_to(media_root).as_posix() for p in media_root.rglob("*") if p.is_file()}
-
-
-def failed_jobs() -> int:
-    """Chunk jobs that ended in an error (as far as the workers could report it)."""
-    from django_q.models import Task
-
-    return Task.objects.filter(name__startswith="process-chunk-", success=False).count()
-
-
-def done_reports_per_chunk() -> Counter:
-    """How many django-q2 jobs reported `done` for each chunk (results the workers could save)."""
-    from django_q.models import Task
-
-    tasks = Task.objects.filter(name__startswith="process-chunk-", success=True)
-    return Counter(task.name for task in tasks if task.result == Chunk.Status.DONE)
 
 
 def test_it_keeps_every_accepted_chunk_through_outages(chaos, settings, capsys, record_property):

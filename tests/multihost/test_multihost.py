@@ -38,9 +38,9 @@ from rest_framework.authtoken.models import Token
 from chunks.models import Chunk
 from selective_speaker.jobs import schedules_sync
 from tests.audio_samples import wav_bytes
-from tests.chaos.test_chaos import done_reports_per_chunk, drain
 from tests.chunks.test_faults import EXPECTED_TEXTS
 from tests.factories import EnrollmentFactory, UserFactory
+from tests.faults_support.books import done_reports_per_chunk, drain
 from tests.faults_support.cluster import require_postgresql, wait_for
 from tests.faults_support.hosts import start_deployment, start_s3_store
 from tests.faults_support.stack import TIMINGS, wait_for_sessions_to_close
