@@ -31,7 +31,7 @@ from django.conf import settings
 from selective_speaker.speech.decision import RegionDecision
 from selective_speaker.speech.types import Decision
 from utterances.models import Utterance
-from utterances.selectors import TIMELINE_FIELDS, utterance_get, utterance_timeline
+from utterances.selectors import TIMELINE_FIELDS, utterance_get, utterance_timeline, utterances_in_order
 
 # Others' speech shorter than this between two utterances gets no marker (a cough, a "hm").
 OTHERS_MIN_MS = 1000
@@ -255,11 +255,12 @@ def conversations_page(
     """At most `size` conversations, oldest first, starting at the utterance `after` (start_ts,
     id) or at `since`; and where the next page starts (None at the end). Reads only as many
     utterances as the page's conversations hold, plus the next one's first."""
-    rows = utterance_timeline(user=user, since=since, until=until, device_id=device_id).order_by("start_ts", "id")
-    if after is not None:
+    rows = utterance_timeline(user=user, since=since, until=until, device_id=device_id)
+    if after is not None:  # the page starts at that utterance, included
         start_ts, utterance_id = after
-        rows = rows.filter(start_ts__gte=start_ts).exclude(start_ts=start_ts, id__lt=utterance_id)
-    runs = list(islice(conversation_runs(rows.iterator(chunk_size=500), ConversationRules.from_settings()), size + 1))
+        after = (start_ts, utterance_id - 1)
+    rows = utterances_in_order(rows, after=after, first=min(512, size * 10))  # ten utterances a conversation
+    runs = list(islice(conversation_runs(rows, ConversationRules.from_settings()), size + 1))
     following = runs[size][0] if len(runs) > size else None
     runs = runs[:size]
     others = conversation_other_speech([u for run in runs for u in run])
@@ -280,16 +281,15 @@ def conversation_containing(*, user, utterance_id: int, words: bool = False) -> 
     if words:
         timeline = timeline.only(*TIMELINE_FIELDS, "words")
     # back from the anchor to the first utterance that no earlier one continues
-    first, earlier = anchor, timeline.filter(start_ts__lte=anchor.start_ts).exclude(id=anchor.id)
-    for previous in earlier.exclude(start_ts=anchor.start_ts, id__gt=anchor.id).iterator(chunk_size=200):
+    first = anchor
+    for previous in utterances_in_order(timeline, after=(anchor.start_ts, anchor.id), backwards=True):
         if not continues(previous.end_ts, place_key(previous), first, rules):
             break
         first = previous
-    rows = timeline.order_by("start_ts", "id").filter(start_ts__gte=first.start_ts)
-    rows = rows.exclude(start_ts=first.start_ts, id__lt=first.id)
+    rows = utterances_in_order(timeline, after=(first.start_ts, first.id - 1))
     # another device's take of the same words (utterances.merge) leads to the one kept
     wanted = getattr(anchor, "duplicate_of_id", None) or anchor.id
-    for run in conversation_runs(islice(rows.iterator(chunk_size=500), limit), rules):
+    for run in conversation_runs(islice(rows, limit), rules):
         if any(u.id == wanted for u in run):
             return Conversation(run, others_markers(run, conversation_other_speech(run)))
     return None

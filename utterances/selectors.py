@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils.safestring import SafeString
 
@@ -68,6 +69,72 @@ def utterance_timeline(
     if q:
         utterances = search_filter(utterances, q, ranked=order == "relevance")
     return utterances
+
+
+def utterances_in_order(
+    utterances: QuerySet[Utterance],
+    *,
+    after: tuple[datetime, int] | None = None,
+    backwards: bool = False,
+    batch: int = 512,
+    first: int = 32,
+) -> Iterator[Utterance]:
+    """The rows of `utterances` (utterance_timeline's) in (start_ts, id) order — oldest first, or
+    newest first when `backwards` — after the row keyed `after` (excluded), read lazily in keyset
+    batches of `first` rows, then twice as many each time up to `batch`: LIMIT queries along the
+    timeline index, so a caller that stops early pays for little more than it read. Not
+    `.iterator()`: on PostgreSQL that is a server-side cursor, which the planner plans for a
+    tenth of all the rows (cursor_tuple_fraction) — a hash join over every utterance of the
+    owner, about a second at a million, before the first row."""
+    ordered = utterances.order_by(*(("-start_ts", "-id") if backwards else ("start_ts", "id")))
+    size = min(first, batch)
+    while True:
+        rows = ordered
+        if after is not None:
+            start_ts, utterance_id = after
+            if backwards:  # start_ts bounds the index range; the id only breaks a tie
+                rows = rows.filter(start_ts__lte=start_ts).exclude(start_ts=start_ts, id__gte=utterance_id)
+            else:
+                rows = rows.filter(start_ts__gte=start_ts).exclude(start_ts=start_ts, id__lte=utterance_id)
+        page = list(rows[:size])
+        yield from page
+        if len(page) < size:
+            return
+        after, size = (page[-1].start_ts, page[-1].id), min(size * 2, batch)
+
+
+# What the API lists of an utterance (utterance_rows), by attribute name.
+ROW_FIELDS = (
+    *("id", "chunk_id", "text", "start_ts", "end_ts", "device_id", "address", "gps_lat", "gps_lon"),
+    *("confidence", "uncertain", "duplicate_of_id", "has_duplicates"),
+)
+
+
+def utterance_rows(utterances: QuerySet[Utterance]) -> QuerySet:
+    """utterance_timeline's utterances as plain named rows of ROW_FIELDS (and `rank`, and the
+    `search_headline` where the database makes one, when searched): no model instances — a page
+    of 200 reads in a third of the time. `has_duplicates` says whether other devices' takes of
+    the row's words are hidden behind it: utterance_rows_duplicates reads those of a page."""
+    rows = utterances.prefetch_related(None).annotate(
+        address=F("chunk__location__address"),
+        gps_lat=F("chunk__gps_lat"),
+        gps_lon=F("chunk__gps_lon"),
+        has_duplicates=Exists(Utterance.objects.filter(duplicate_of=OuterRef("pk"))),
+    )
+    searched = [name for name in ("rank", "search_headline") if name in utterances.query.annotations]
+    return rows.values_list(*ROW_FIELDS, *searched, named=True)
+
+
+def utterance_rows_duplicates(rows) -> dict[int, list[tuple[int, str]]]:
+    """{row id: [(id, device_id) of its duplicates, oldest first]} for the rows of utterance_rows
+    that have any: one query, none when no row has."""
+    kept = [row.id for row in rows if row.has_duplicates]
+    takes: dict[int, list[tuple[int, str]]] = {}
+    if kept:
+        found = Utterance.objects.filter(duplicate_of__in=kept).order_by("id")
+        for kept_id, take_id, device_id in found.values_list("duplicate_of_id", "id", "device_id"):
+            takes.setdefault(kept_id, []).append((take_id, device_id))
+    return takes
 
 
 def _duplicate_takes(utterances: QuerySet) -> QuerySet:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import UTC, datetime
+from datetime import time as clock
 from statistics import median
 
 from django.apps import apps
@@ -29,14 +31,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from selective_speaker.speech.timing import percentile
 from utterances.bench import QUERIES, BenchPlan, bench_drop, bench_load, bench_loaded, bench_users
+from utterances.conversations import conversation_containing
 from utterances.models import Utterance
 
 API = "/api/v1/utterances/"
 PAGE = "/timeline/"
+CONVERSATIONS = "/api/v1/conversations/"
 WARMUP = 3
 
 
@@ -99,6 +104,9 @@ class Command(BaseCommand):
             ("api page (200)", api, API, {"page_size": 200}),
             ("api page, busy day (200)", api, API, {"page_size": 200, "since": f"{day}T00:00:00Z"}),
             ("day page (busy day)", web, PAGE, {"day": day}),
+            ("api conversations (page)", api, CONVERSATIONS, {}),
+            ("api conversations, busy day (page)", api, CONVERSATIONS, {"day": day}),
+            ("conversation page (busy day, midday)", web, self.midday_conversation(owner, plan), {}),
         ]
         cases += [(f"api {name} «{q}»", api, API, {"q": q}) for name, q in QUERIES.items()]
         cases += [(f"api {name} «{q}», newest", api, API, {"q": q, "order": "newest"}) for name, q in QUERIES.items()]
@@ -121,6 +129,14 @@ class Command(BaseCommand):
             "\nSQL ms: the case's queries run again straight on the connection (p50); ratio: p50 / SQL ms; "
             f"slowest: the slowest of those queries (p50). Load average now: {self.load_average()}"
         )
+
+    @staticmethod
+    def midday_conversation(owner, plan: BenchPlan) -> str:
+        """The page of the owner's conversation at noon (UTC) of the busy day."""
+        noon = datetime.combine(plan.busy_day, clock(12), tzinfo=UTC)
+        utterance = Utterance.objects.filter(user=owner, start_ts__gte=noon).order_by("start_ts", "id").first()
+        conversation = conversation_containing(user=owner, utterance_id=utterance.id)
+        return reverse("timeline:conversation", args=[conversation.key])
 
     def connect_ms(self, repeat: int) -> float:
         if self.connection.in_atomic_block:  # a test's transaction: keep its connection
