@@ -78,7 +78,7 @@ class SearchCursorPagination(CursorPagination):
         self.count = count if count is not None else (keys[0][1] if keys else 0)
         more = len(keys) > self.page_size
         ids = [pk for pk, _ in keys[: self.page_size]]
-        rows = {utterance.pk: utterance for utterance in queryset.filter(pk__in=ids)} if ids else {}
+        rows = {utterance.id: utterance for utterance in self.page_rows(queryset.filter(pk__in=ids))} if ids else {}
         self.page = [rows[pk] for pk in ids if pk in rows]  # one deleted meanwhile is left out
         if reverse:
             self.page.reverse()
@@ -91,6 +91,11 @@ class SearchCursorPagination(CursorPagination):
         self.previous_position = search_position(self.page[0], self.count) if self.page else edge
         self.display_page_controls = self.has_next or self.has_previous
         return self.page
+
+    def page_rows(self, queryset: QuerySet) -> QuerySet:
+        """What a page's rows are read as (the page's utterances; any object with their `id`,
+        `rank` and `start_ts`): the queryset's own by default."""
+        return queryset
 
     def search_cursor(self, request) -> Cursor | None:
         cursor = CursorPagination.decode_cursor(self, request)  # NotFound for anything but a cursor

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
 from utterances.models import Utterance
@@ -214,14 +216,19 @@ def test_it_writes_each_bubble_as_its_declared_fields_would(user, q):
     from rest_framework import serializers
 
     from utterances.api import UtteranceListApi
-    from utterances.selectors import utterance_timeline
+    from utterances.selectors import utterance_rows, utterance_rows_duplicates, utterance_timeline
 
     UtteranceFactory(chunk=ChunkFactory(user=user, gps_lat=1.5, gps_lon=2.5, location=LocationFactory()), text="words")
     kept = UtteranceFactory(chunk=ChunkFactory(user=user), text="more words", uncertain=True)
     UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"), text="more words", duplicate_of=kept)
-    serializer = UtteranceListApi.OutputSerializer(context={"q": q})
-    for utterance in utterance_timeline(user=user, q=q, include_duplicates=True):
-        assert serializer.to_representation(utterance) == serializers.Serializer.to_representation(serializer, utterance)
+    rows = list(utterance_rows(utterance_timeline(user=user, q=q, include_duplicates=True)))
+    assert len(rows) == 3
+    for zone in (timezone.get_current_timezone(), ZoneInfo("Europe/Berlin")):
+        with timezone.override(zone):
+            context = {"q": q, "duplicates": utterance_rows_duplicates(rows), "zone": timezone.get_current_timezone()}
+            serializer = UtteranceListApi.OutputSerializer(context=context)
+            for row in rows:
+                assert serializer.to_representation(row) == serializers.Serializer.to_representation(serializer, row)
 
 
 @pytest.mark.parametrize("q", ["'", "\\", "&|!():*", "fish:*", "<-> <2>", "%", "_", "Straße", "日本語 テスト", "?"])

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.factories import T0, ChunkFactory, LocationFactory, UtteranceFactory
+from tests.factories import T0, ChunkFactory, LocationFactory, UserFactory, UtteranceFactory
 from utterances.selectors import (
     utterance_duplicate_takes,
     utterance_hourly_activity,
     utterance_nearest,
+    utterance_rows,
+    utterance_rows_duplicates,
     utterance_timeline,
+    utterances_in_order,
 )
 
 
@@ -58,6 +61,33 @@ def test_it_reads_a_page_in_two_queries(user, django_assert_num_queries):
     assert utterance_duplicate_takes(unlisted) == []
 
 
+def test_it_reads_a_page_as_plain_rows_and_their_duplicates_only_when_there_are(user, django_assert_num_queries):
+    location = LocationFactory()
+    alone = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0), location=location, gps_lat=1, gps_lon=2))
+    with django_assert_num_queries(1):  # the rows; no row has duplicates: no second query
+        rows = list(utterance_rows(utterance_timeline(user=user)))
+        assert utterance_rows_duplicates(rows) == {}
+    (row,) = rows
+    assert (row.id, row.chunk_id, row.text, row.start_ts, row.device_id) == (
+        alone.id, alone.chunk_id, alone.text, alone.start_ts, alone.device_id,
+    )
+    assert (row.address, row.gps_lat, row.gps_lon, row.duplicate_of_id, row.has_duplicates) == (
+        "Paris, France", 1, 2, None, False,
+    )
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(5)))
+    takes = [
+        UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(5), device_id=device), duplicate_of=kept)
+        for device in ("watch", "pendant")
+    ]
+    with django_assert_num_queries(2):
+        rows = list(utterance_rows(utterance_timeline(user=user)))
+        duplicates = utterance_rows_duplicates(rows)
+    assert [(r.id, r.has_duplicates) for r in rows] == [(kept.id, True), (alone.id, False)]
+    assert duplicates == {kept.id: [(takes[0].id, "watch"), (takes[1].id, "pendant")]}
+    searched = list(utterance_rows(utterance_timeline(user=user, q=alone.text.split()[0])))
+    assert searched and all(isinstance(r.rank, float) for r in searched)
+
+
 def test_it_lists_one_take_of_words_several_devices_heard(user):
     kept = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(0), device_id="pendant"), text="see you at noon")
     duplicate = UtteranceFactory(
@@ -74,3 +104,19 @@ def test_it_lists_one_take_of_words_several_devices_heard(user):
     assert utterance_hourly_activity(user=user, since=at(-60), until=at(60), device_id="phone") == {9: (3000, 2)}
     UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(90), device_id="phone"), duplicate_of=kept)
     assert utterance_nearest(user=user, before=at(-1), after=at(30)) == (None, None)
+
+
+def test_it_reads_utterances_in_order_in_growing_batches_from_a_key(user, django_assert_num_queries):
+    chunk = ChunkFactory(user=user, start_ts=at(0))
+    said = [UtteranceFactory(chunk=chunk, start_ms=0, end_ms=1000) for _ in range(3)]  # a tie: by id
+    said += [UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=at(minute))) for minute in range(1, 8)]
+    UtteranceFactory(chunk=ChunkFactory(user=UserFactory(), start_ts=at(3)))  # someone else's
+    timeline = utterance_timeline(user=user)
+    assert list(utterances_in_order(timeline, first=2, batch=4)) == said  # batches of 2, 4, 4
+    key = (said[1].start_ts, said[1].id)
+    assert list(utterances_in_order(timeline, after=key, first=2)) == said[2:]
+    assert list(utterances_in_order(timeline, after=key, backwards=True, first=2)) == said[:1]
+    assert list(utterances_in_order(timeline, backwards=True, first=3)) == said[::-1]
+    with django_assert_num_queries(4):  # stopping after five rows reads two batches (2, then 4), each with its duplicates
+        rows = utterances_in_order(timeline, first=2, batch=4)
+        assert [next(rows) for _ in range(5)] == said[:5]
