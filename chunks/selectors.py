@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import Case, Count, Max, Min, Q, QuerySet, Subquery, Sum, Value, When
@@ -90,15 +91,27 @@ def chunk_with_audio(*, user) -> QuerySet[Chunk]:
 # --- one day of recordings, and whether anything changed (the live timeline) ----------------
 
 
-def chunk_day_recordings(*, user, since: datetime, until: datetime, device_id: str | None = None) -> QuerySet[Chunk]:
+class Recording(NamedTuple):
+    """What explains one recording on the timeline (chunk_day_recordings): a Chunk's fields."""
+
+    id: int
+    device_id: str
+    start_ts: datetime
+    end_ts: datetime
+    duration_ms: int
+    status: str
+    error: str
+    segments_count: int
+
+
+def chunk_day_recordings(*, user, since: datetime, until: datetime, device_id: str | None = None) -> list[Recording]:
     """The user's recordings starting in [since, until), oldest first, with what explains each
-    one (status, error, length, utterances kept) and nothing heavier."""
+    one (status, error, length, utterances kept) and nothing heavier: plain rows, no model
+    instances (a busy day has a thousand recordings: 20 ms of Chunk objects)."""
     chunks = Chunk.objects.filter(user=user, start_ts__gte=since, start_ts__lt=until)
     if device_id:
         chunks = chunks.filter(device_id=device_id)
-    return chunks.only(
-        "id", "device_id", "start_ts", "end_ts", "duration_ms", "status", "error", "segments_count"
-    ).order_by("start_ts", "id")
+    return [Recording._make(row) for row in chunks.order_by("start_ts", "id").values_list(*Recording._fields)]
 
 
 def chunk_changes_stamp(

@@ -4,18 +4,25 @@ owner's speech, a failure and its reason, still processing, waiting for a voice 
 
 Consecutive recordings of one device that came to the same thing share a row ("09:00–09:40,
 8 recordings, 40 min … none of your speech"): a pendant uploading a chunk a minute still reads in
-a few lines."""
+a few lines. Consecutive among that device's own recordings — a phone and a pendant recording the
+same hours, their chunks interleaved, make a row each, not a row per chunk — and at most
+`RUN_GAP` apart: a device that stopped recording for longer starts a new row, so a row's span is
+time it recorded."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from chunks.models import Chunk
-from pages.utterance_groups import hour_anchor, spoken_duration
+from chunks.selectors import Recording
+from pages.utterance_groups import spoken_duration
+
+# The longest silence of a device between two recordings that still continue one row.
+RUN_GAP = timedelta(minutes=5)
 
 # What a recording came to, as the row says it (done recordings: by whether they kept speech).
 OUTCOMES = {
@@ -29,7 +36,7 @@ OUTCOMES = {
 }
 
 
-def recording_outcome(chunk: Chunk) -> str:
+def recording_outcome(chunk: Recording | Chunk) -> str:
     if chunk.status == Chunk.Status.DONE:
         return "speech" if chunk.segments_count else "silent"
     return chunk.status
@@ -47,6 +54,7 @@ class RecordingRow:
     chunk_ids: list[int] = field(default_factory=list)
     duration_ms: int = 0
     utterances: int = 0
+    href: str = ""  # where its utterances are on the timeline (views_timeline sets it), or ""
 
     @property
     def count(self) -> int:
@@ -57,11 +65,6 @@ class RecordingRow:
         return spoken_duration(self.duration_ms)
 
     @property
-    def anchor(self) -> str:
-        """Where the row's utterances are: the group of the hour it starts in."""
-        return hour_anchor(self.starts_at.hour) if self.utterances else ""
-
-    @property
     def label(self) -> str:
         if self.outcome == "speech":
             return f"{self.utterances} utterance{'' if self.utterances == 1 else 's'}"
@@ -70,23 +73,24 @@ class RecordingRow:
         return OUTCOMES[self.outcome]
 
 
-def recording_rows(chunks: Iterable[Chunk]) -> list[RecordingRow]:
-    """Rows of chunks.selectors.chunk_day_recordings' chunks (oldest first), runs joined."""
+def recording_rows(chunks: Iterable[Recording | Chunk]) -> list[RecordingRow]:
+    """Rows of chunks.selectors.chunk_day_recordings' chunks (oldest first), each device's runs
+    joined; in the order the rows start."""
     rows: list[RecordingRow] = []
+    last_of: dict[str, RecordingRow] = {}  # each device's latest row
+    zone = timezone.get_current_timezone()  # local times (once: localtime() looks it up each time)
     for chunk in chunks:
         outcome = recording_outcome(chunk)
         error = chunk.error if outcome == Chunk.Status.FAILED else ""
-        last = rows[-1] if rows else None
-        if last is None or (last.device_id, last.outcome, last.error) != (chunk.device_id, outcome, error):
+        starts_at, ends_at = chunk.start_ts.astimezone(zone), chunk.end_ts.astimezone(zone)
+        last = last_of.get(chunk.device_id)
+        if last is None or (last.outcome, last.error) != (outcome, error) or starts_at - last.ends_at > RUN_GAP:
             last = RecordingRow(
-                starts_at=timezone.localtime(chunk.start_ts),
-                ends_at=timezone.localtime(chunk.end_ts),
-                device_id=chunk.device_id,
-                outcome=outcome,
-                error=error,
+                starts_at=starts_at, ends_at=ends_at, device_id=chunk.device_id, outcome=outcome, error=error
             )
             rows.append(last)
-        last.ends_at = max(last.ends_at, timezone.localtime(chunk.end_ts))
+            last_of[chunk.device_id] = last
+        last.ends_at = max(last.ends_at, ends_at)
         last.chunk_ids.append(chunk.id)
         last.duration_ms += chunk.duration_ms
         last.utterances += chunk.segments_count

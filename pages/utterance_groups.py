@@ -86,6 +86,7 @@ class StripCell:
     hour: int
     spoken_ms: int = 0
     count: int = 0
+    href: str = ""  # where the hour's utterances are (views_timeline: this page or another)
 
     @property
     def level(self) -> int:
@@ -107,6 +108,11 @@ class StripCell:
         return f"{span}: {self.count} {said}, {spoken_duration(self.spoken_ms)} spoken"
 
 
-def day_strip(activity: dict[int, tuple[int, int]]) -> list[StripCell]:
-    """24 cells, midnight to midnight, from utterances.selectors.utterance_hourly_activity."""
-    return [StripCell(hour, *activity.get(hour, (0, 0))) for hour in range(24)]
+def day_strip(activity: dict[int, tuple[int, int]], links: dict[int, str] | None = None) -> list[StripCell]:
+    """24 cells, midnight to midnight, from utterances.selectors.utterance_hourly_activity; each
+    hour with speech links to `links[hour]`, else to its anchor on this page."""
+    links = links or {}
+    return [
+        StripCell(hour, *activity.get(hour, (0, 0)), href=links.get(hour, f"#{hour_anchor(hour)}"))
+        for hour in range(24)
+    ]

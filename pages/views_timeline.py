@@ -1,16 +1,16 @@
 """/timeline/: the owner's utterances, one local day at a time, or searched across all days.
 
-Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter. A day shows at most
-`DayPage.page_size` utterances per page, oldest first, with "earlier"/"later" links beyond that,
-and no COUNT query. Search results (utterances.search: every word, any order) come best match
-first — or newest first with `order=newest` — `SearchPage.page_size` per page, with their count
-(taken in the same pass over the matches as the page, utterances.pagination) and the matched
-words highlighted.
+Pages are keyset (cursor) pages, the API's own: an opaque `cursor` parameter. A day shows
+TIMELINE_DAY_PAGE_SIZE utterances per page, oldest first, with "earlier"/"later" links, and no
+COUNT query. Search results (utterances.search: every word, any order) come best match first — or
+newest first with `order=newest` — `SearchPage.page_size` per page, with their count (taken in the
+same pass over the matches as the page, utterances.pagination) and the matched words highlighted.
 
-Above a day's utterances, the day strip shows at a glance when the owner spoke (one aggregate
-query), and the day's recordings follow as thin rows saying what came of each (pages/recording_rows.py).
-Days, "today" and times are the owner's local ones (account.middleware puts the owner's time zone in
-force; the page names it).
+Above a day's utterances, the day strip shows at a glance when the owner spoke, each hour a link
+to where it starts (on this page, or the day's page that starts there), and the day's recordings
+follow as thin rows saying what came of each (pages/recording_rows.py), linked the same way. Both
+are read once per change of the day (pages/day_cache.py). Days, "today" and times are the owner's
+local ones (account.middleware puts the owner's time zone in force; the page names it).
 
 The page is live while it shows today, or while recordings are still processing: static/js/timeline.js
 asks `processing_panel` every few seconds with the ETag of what the page shows (`live_version`); the
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,7 +42,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from chunks.clips import chunk_clip_response
@@ -56,11 +56,18 @@ from chunks.selectors import (
 )
 from chunks.services import chunk_delete
 from enrollment.selectors import enrollment_list, enrollment_ready_exists
+from pages.day_cache import day_cached
 from pages.forms import TimelineFilterForm, TimelineFilters
 from pages.local_time import page_time_zone
 from pages.navigation import back_url, wants_json
 from pages.recording_rows import recording_rows, recording_summary
-from pages.utterance_groups import day_strip, spoken_duration, utterances_by_conversation, utterances_by_day
+from pages.utterance_groups import (
+    day_strip,
+    hour_anchor,
+    spoken_duration,
+    utterances_by_conversation,
+    utterances_by_day,
+)
 from review.selectors import voice_checks_pending
 from selective_speaker.audio_files import StorageUnavailable
 from utterances.models import Utterance
@@ -78,7 +85,6 @@ from utterances.services import utterance_delete
 log = logging.getLogger(__name__)
 
 
-
 class TimelinePage(CursorPagination):
     def utterances(self, queryset, request: HttpRequest) -> list[Utterance]:
         try:
@@ -92,7 +98,15 @@ class TimelinePage(CursorPagination):
 
 class DayPage(TimelinePage):
     ordering = ("start_ts", "id")
-    page_size = 500
+
+    def get_page_size(self, request) -> int:
+        return settings.TIMELINE_DAY_PAGE_SIZE
+
+    def link_at(self, when: datetime) -> str:
+        """The page of the day that starts with the first utterance at or after `when`."""
+        # a position is "after the row with this start_ts": a microsecond before `when`
+        position = (when - timedelta(microseconds=1)).isoformat()
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
 
 
 class SearchPage(SearchCursorPagination, TimelinePage):
@@ -128,8 +142,17 @@ def timeline(request: HttpRequest) -> HttpResponse:
         context.update(_search_context(page, utterances, filters, order))
         context["zone_abbreviation"] = page_time_zone(request).abbreviation_now
     else:
-        context.update(_day_strip_context(request.user, filters))
-        context.update(_recordings_context(request.user, filters))
+        version = _day_version(request, filters)
+        activity = day_cached(
+            version,
+            "activity",
+            lambda: utterance_hourly_activity(
+                user=request.user, since=filters.since, until=filters.until, device_id=filters.device_id
+            ),
+        )
+        links = _hour_links(page, utterances, filters, hours=activity)
+        context.update(_day_strip_context(activity, links))
+        context.update(_recordings_context(request, filters, page, utterances, version))
         context["zone_abbreviation"] = page_time_zone(request).abbreviations(filters.since, filters.until)
         context["voice_checks"] = list(
             voice_checks_pending(user=request.user, since=filters.since, until=filters.until)[
@@ -169,23 +192,56 @@ def _live_filters(request: HttpRequest) -> TimelineFilters | None:
     return TimelineFilterForm(request.GET, device_ids=device_ids, today=timezone.localdate()).filters()
 
 
+def _changes_stamp(request: HttpRequest, filters: TimelineFilters | None) -> tuple:
+    """chunk_changes_stamp of the page's day (if any) and panel: read once per request."""
+    since, until = (filters.since, filters.until) if filters else (None, None)
+    asked = (since, until)
+    if getattr(request, "_changes_stamp", (None, None))[0] != asked:
+        stamp = chunk_changes_stamp(
+            user=request.user, since=since, until=until, unsuccessful_since=_unsuccessful_since()
+        )
+        request._changes_stamp = (asked, stamp)
+    return request._changes_stamp[1]
+
+
+def _version(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _day_version(request: HttpRequest, filters: TimelineFilters) -> str:
+    """What changes with any of the day's recordings (pages/day_cache.py)."""
+    _, day_stamp = _changes_stamp(request, filters)
+    zone = timezone.get_current_timezone_name()
+    return _version(request.user.pk, zone, filters.day, filters.device_id, day_stamp)
+
+
 def _live_version(request: HttpRequest, filters: TimelineFilters | None) -> str:
     """An ETag of what a live page shows: the zone, the day, and chunk_changes_stamp."""
-    since, until = (filters.since, filters.until) if filters else (None, None)
-    stamp = chunk_changes_stamp(
-        user=request.user, since=since, until=until, unsuccessful_since=_unsuccessful_since()
-    )
-    key = repr((timezone.get_current_timezone_name(), filters and (filters.day, filters.device_id), stamp))
-    return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    stamp = _changes_stamp(request, filters)
+    return f'"{_version(timezone.get_current_timezone_name(), filters and (filters.day, filters.device_id), stamp)}"'
 
 
-def _day_strip_context(user, filters: TimelineFilters) -> dict:
-    activity = utterance_hourly_activity(
-        user=user, since=filters.since, until=filters.until, device_id=filters.device_id
-    )
+def _hour_links(page: DayPage, utterances: list[Utterance], filters: TimelineFilters, *, hours) -> dict[int, str]:
+    """{local hour: link} for each hour of the day with speech (`hours`): its anchor on this page
+    when the hour starts here, else the page of the day that starts at that hour, then its anchor."""
+    on_page = {timezone.localtime(utterance.start_ts).hour for utterance in utterances}
+    if utterances and page.get_previous_link():  # this page starts inside its first hour
+        on_page.discard(timezone.localtime(utterances[0].start_ts).hour)
+    links = {}
+    for hour in hours:
+        anchor = f"#{hour_anchor(hour)}"
+        if hour in on_page:
+            links[hour] = anchor
+        else:
+            starts = timezone.make_aware(datetime.combine(filters.day, time(hour)))
+            links[hour] = page.link_at(starts) + anchor
+    return links
+
+
+def _day_strip_context(activity: dict[int, tuple[int, int]], links: dict[int, str]) -> dict:
     spoken_ms = sum(ms for ms, _ in activity.values())
     return {
-        "strip": day_strip(activity),
+        "strip": day_strip(activity, links),
         "strip_spoken": spoken_duration(spoken_ms) if activity else "",
         "strip_count": sum(count for _, count in activity.values()),
     }
@@ -244,11 +300,33 @@ def _processing_panel_context(request: HttpRequest, filters: TimelineFilters | N
     }
 
 
-def _recordings_context(user, filters: TimelineFilters) -> dict:
-    rows = recording_rows(
-        chunk_day_recordings(user=user, since=filters.since, until=filters.until, device_id=filters.device_id)
+def _recordings_context(request: HttpRequest, filters: TimelineFilters, page: DayPage, utterances, version) -> dict:
+    """The day's recording rows, each with speech linked to its first bubble on this page, or to
+    the page of the day that starts where it starts; TIMELINE_RECORDING_ROWS_MAX of them unless
+    the query string asks for `recordings=all`."""
+    rows = day_cached(
+        version,
+        "recordings",
+        lambda: recording_rows(
+            chunk_day_recordings(
+                user=request.user, since=filters.since, until=filters.until, device_id=filters.device_id
+            )
+        ),
     )
-    return {"recordings": rows, "recordings_summary": recording_summary(rows)}
+    shown = rows if request.GET.get("recordings") == "all" else rows[: settings.TIMELINE_RECORDING_ROWS_MAX]
+    first_bubble: dict[int, int] = {}  # chunk id: its first utterance on this page
+    for utterance in utterances:
+        first_bubble.setdefault(utterance.chunk_id, utterance.id)
+    for row in shown:
+        if row.utterances:
+            here = next((first_bubble[chunk] for chunk in row.chunk_ids if chunk in first_bubble), None)
+            row.href = f"#utterance-{here}" if here else page.link_at(row.starts_at)
+    return {
+        "recordings": shown,
+        "recordings_summary": recording_summary(rows),
+        "recordings_total": len(rows),
+        "recordings_hidden": sum(row.count for row in rows[len(shown):]),
+    }
 
 
 # --- one utterance: its audio, deleting it or its whole recording --------------------------

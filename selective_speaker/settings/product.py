@@ -81,6 +81,10 @@ ENROLL_PHRASE_MISMATCH_RATIO = env_float("ENROLL_PHRASE_MISMATCH_RATIO", 0.35)
 # listed this many days after their upload.
 TIMELINE_PANEL_MAX_CHUNKS = env_int("TIMELINE_PANEL_MAX_CHUNKS", 20)
 TIMELINE_PANEL_UNSUCCESSFUL_DAYS = env_int("TIMELINE_PANEL_UNSUCCESSFUL_DAYS", 7)
+# A day of the timeline shows this many utterances per page ("Earlier"/"Later" links and the day
+# strip's hours lead to the others), and at most this many rows of recordings unless asked for all.
+TIMELINE_DAY_PAGE_SIZE = env_int("TIMELINE_DAY_PAGE_SIZE", 50)
+TIMELINE_RECORDING_ROWS_MAX = env_int("TIMELINE_RECORDING_ROWS_MAX", 40)
 # "Was this you?" questions shown on a day of the timeline, at most.
 TIMELINE_VOICE_CHECKS_MAX = env_int("TIMELINE_VOICE_CHECKS_MAX", 10)
 # Conversations (utterances/conversations.py): consecutive utterances at most this many seconds

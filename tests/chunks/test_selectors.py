@@ -60,8 +60,9 @@ def test_it_lists_a_days_recordings_oldest_first(user, other_user):
     ChunkFactory(user=user, start_ts=at(24 * 60))  # the next day
     ChunkFactory(user=other_user, start_ts=at(10))
     since, until = at(-9 * 60), at(15 * 60)
-    assert list(chunk_day_recordings(user=user, since=since, until=until)) == [early, late]
-    assert list(chunk_day_recordings(user=user, since=since, until=until, device_id="watch")) == [late]
+    day = chunk_day_recordings(user=user, since=since, until=until)
+    assert [(r.id, r.device_id, r.status) for r in day] == [(early.id, "phone-1", "failed"), (late.id, "watch", "queued")]
+    assert [r.id for r in chunk_day_recordings(user=user, since=since, until=until, device_id="watch")] == [late.id]
 
 
 def test_the_stamp_changes_with_every_change_of_the_day_or_the_panel(user, other_user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chunks.models import Chunk
-from pages.recording_rows import recording_rows, recording_summary
+from pages.recording_rows import RUN_GAP, recording_rows, recording_summary
 from tests.factories import T0
 
 
@@ -44,7 +44,7 @@ def test_each_recording_says_what_came_of_it():
         ("09:25", "phone", "1 min", "queued for processing"),
         ("09:30", "phone", "1 min", "waiting for your voice"),
     ]
-    assert rows[0].anchor == "hour-09" and rows[1].anchor == ""
+    assert rows[0].utterances == 2 and rows[1].utterances == 0
 
 
 def test_a_run_of_the_same_outcome_on_one_device_is_one_row():
@@ -73,3 +73,24 @@ def test_a_run_of_the_same_outcome_on_one_device_is_one_row():
 
 def test_an_empty_day_has_no_rows():
     assert recording_rows([]) == [] and recording_summary([]) == []
+
+
+def test_two_devices_recording_the_same_hours_make_a_row_each():
+    """A phone and a pendant upload a chunk a minute each, their chunks interleaved in time."""
+    chunks = [chunk(m, device=("phone" if m % 2 else "pendant"), utterances=1, pk=m + 1) for m in range(0, 40)]
+    rows = recording_rows(chunks)
+    summary = [(f"{r.starts_at:%H:%M}", f"{r.ends_at:%H:%M}", r.device_id, r.count, r.label) for r in rows]
+    assert summary == [
+        ("09:00", "09:39", "pendant", 20, "20 utterances"),
+        ("09:01", "09:40", "phone", 20, "20 utterances"),
+    ]
+
+
+def test_a_device_that_stopped_recording_for_a_while_starts_a_new_row():
+    assert RUN_GAP == timedelta(minutes=5)
+    # 09:00–09:02, then 5 min without recording (one row still), then 6 min (a new row)
+    rows = recording_rows([chunk(0), chunk(1), chunk(7), chunk(14), chunk(15)])
+    assert [(f"{r.starts_at:%H:%M}", f"{r.ends_at:%H:%M}", r.count) for r in rows] == [
+        ("09:00", "09:08", 3),
+        ("09:14", "09:16", 2),
+    ]

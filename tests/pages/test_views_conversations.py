@@ -107,7 +107,10 @@ def test_the_day_groups_bubbles_by_conversation_with_one_header(owner_client, us
     assert page.count('<details class="bubble-menu">') == 3 and "<audio" not in page
 
 
-def test_a_day_of_500_bubbles_renders_in_a_few_queries_and_fast(owner_client, user, django_assert_max_num_queries):
+def test_a_day_of_500_bubbles_renders_in_a_few_queries_and_fast(
+    owner_client, user, django_assert_max_num_queries, settings
+):
+    settings.TIMELINE_DAY_PAGE_SIZE = 500
     chunk = ChunkFactory(user=user, start_ts=T0, duration_ms=3_600_000)
     UtteranceFactory._meta.model.objects.bulk_create(
         UtteranceFactory.build(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chunks.models import Chunk
 from enrollment.models import Enrollment
-from pages.views_timeline import DayPage, SearchPage
+from pages.views_timeline import SearchPage
 from tests.factories import T0, ChunkFactory, EnrollmentFactory, LocationFactory, UserFactory, UtteranceFactory
 
 URL = "/timeline/"
@@ -176,8 +176,8 @@ def test_it_ignores_an_invalid_day_with_an_error(owner_client, user):
         assert response.context["form"].errors["day"]
 
 
-def test_it_pages_a_long_day_with_a_cursor(owner_client, user, monkeypatch):
-    monkeypatch.setattr(DayPage, "page_size", 2)
+def test_it_pages_a_long_day_with_a_cursor(owner_client, user, settings):
+    settings.TIMELINE_DAY_PAGE_SIZE = 2
     for minute in (0, 1, 2):
         say(user, f"minute {minute}", minutes=minute)
     first = owner_client.get(URL, {"day": DAY})
@@ -189,6 +189,48 @@ def test_it_pages_a_long_day_with_a_cursor(owner_client, user, monkeypatch):
     assert bubble_texts(second) == ["minute 2"]
     assert second.context["next_url"] is None
     assert bubble_texts(owner_client.get(second.context["previous_url"])) == ["minute 0", "minute 1"]
+
+
+def test_the_strips_hours_and_the_recording_rows_lead_to_the_page_where_they_start(owner_client, user, settings):
+    settings.TIMELINE_DAY_PAGE_SIZE = 2
+    for minute in (0, 1, 50, 60, 61, 120):  # 09:00, 09:01, 09:50 | 10:00, 10:01, 11:00
+        say(user, f"at {minute}", minutes=minute, device_id="phone" if minute < 60 else "pendant", segments_count=1)
+    first = owner_client.get(URL, {"day": DAY})
+    cells = {cell.hour: cell.href for cell in first.context["strip"] if cell.count}
+    assert cells[9] == "#hour-09"  # this page starts with 09:00
+    # each row with speech: its first bubble here, or the page that starts where the row starts
+    rows = [row.href for row in first.context["recordings"]]
+    assert rows[0] == f"#utterance-{first.context['groups'][0].utterances[0].id}"
+    assert [bubble_texts(owner_client.get(href))[0] for href in rows[1:]] == ["at 50", "at 60", "at 120"]
+    assert '<a href="#hour-09" title="09:00–10:00' in first.content.decode()
+    for hour, texts in ((10, ["at 60", "at 61"]), (11, ["at 120"])):
+        link, anchor = cells[hour].split("#")
+        assert link.startswith("/timeline/?") and anchor == f"hour-{hour}"
+        page = owner_client.get(link)
+        assert bubble_texts(page) == texts
+        assert page.context["previous_url"]  # the earlier hours are a page back
+        assert f'id="hour-{hour}"' in page.content.decode()
+    # the second page starts inside 09:00–10:00 (09:50): that hour leads back to where it starts
+    second = owner_client.get(first.context["next_url"])
+    assert bubble_texts(second) == ["at 50", "at 60"]
+    second_cells = {cell.hour: cell.href for cell in second.context["strip"] if cell.count}
+    assert second_cells[9] != "#hour-09" and bubble_texts(owner_client.get(second_cells[9].split("#")[0])) == [
+        "at 0",
+        "at 1",
+    ]
+
+
+def test_a_day_with_many_rows_of_recordings_shows_the_first_and_a_link_to_all(owner_client, user, settings):
+    settings.TIMELINE_RECORDING_ROWS_MAX = 2
+    for minute, status in ((0, Chunk.Status.DONE), (20, Chunk.Status.FAILED), (40, Chunk.Status.DONE), (41, Chunk.Status.DONE)):
+        ChunkFactory(user=user, start_ts=at(minute), status=status, error="Not audio." if status == "failed" else "")
+    page = owner_client.get(URL, {"day": DAY})
+    assert [row.label for row in page.context["recordings"]] == ["none of your speech", "failed: Not audio."]
+    content = page.content.decode()
+    assert "Show all 3 rows" in content and "(2 more recordings)" in content
+    assert "4 none of your speech" not in content and "3 none of your speech · 1 failed" in content
+    every = owner_client.get(URL, {"day": DAY, "recordings": "all"})
+    assert len(every.context["recordings"]) == 3 and "Show all" not in every.content.decode()
 
 
 @pytest.mark.parametrize("query", [{}, {"q": "words"}])

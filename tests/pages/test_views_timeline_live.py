@@ -76,7 +76,7 @@ def test_today_is_the_owners_today(berliner, user):
 
 
 def test_every_recording_of_the_day_has_a_row(owner_client, user, other_user):
-    UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=T0, status=Chunk.Status.DONE, segments_count=1))
+    said = UtteranceFactory(chunk=ChunkFactory(user=user, start_ts=T0, status=Chunk.Status.DONE, segments_count=1))
     ChunkFactory(user=user, start_ts=T0 + timedelta(minutes=5), status=Chunk.Status.DONE, duration_ms=90_000)
     ChunkFactory(user=user, start_ts=T0 + timedelta(minutes=9), status=Chunk.Status.FAILED, error="Not audio.")
     ChunkFactory(user=user, start_ts=T0 + timedelta(minutes=12), status=Chunk.Status.WAITING)
@@ -89,7 +89,7 @@ def test_every_recording_of_the_day_has_a_row(owner_client, user, other_user):
         "waiting for your voice",
     ]
     content = response.content.decode()
-    assert 'id="recordings"' in content and '<a href="#hour-09">1 utterance</a>' in content
+    assert 'id="recordings"' in content and f'<a href="#utterance-{said.id}">1 utterance</a>' in content
     assert "1 min 30 s" in content and "their-secret-device" not in content
     empty = owner_client.get(URL, {"day": "2024-05-03"}).content.decode()
     assert "none this day" in empty
