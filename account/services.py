@@ -14,6 +14,11 @@ from account.time_zones import time_zone_validator
 from chunks.models import Chunk, Location
 from enrollment.models import Enrollment
 from selective_speaker.audio_files import delete_stored_file
+from utterances.models import Utterance
+from utterances.services import utterances_erase
+
+# Rows deleted at a time when erasing (each table but the utterances, which go in one statement).
+ERASE_BATCH = 2000
 
 # --- erase --------------------------------------------------------------------------------
 
@@ -32,12 +37,24 @@ def account_erase(*, user) -> dict[str, int]:
     counts: dict[str, int] = {"files": files}
     with transaction.atomic():
         place_ids = set(Chunk.objects.filter(user=user, location__isnull=False).values_list("location_id", flat=True))
+        # the largest table in one statement (utterances_erase says why), before the chunks
+        counts[Utterance._meta.label_lower] = utterances_erase(user=user)
         # children before parents, so that each count is the model's own rows
         for model in sorted(user_owned_models(), key=lambda m: m in (Chunk, Enrollment)):
-            _, per_model = model._default_manager.filter(user=user).delete()
-            counts[model._meta.label_lower] = per_model.get(model._meta.label, 0)
+            if model is not Utterance:
+                counts[model._meta.label_lower] = _delete_in_batches(model._default_manager.filter(user=user))
         counts["places"] = Location.objects.filter(id__in=place_ids, chunks__isnull=True).delete()[0]
     return counts
+
+
+def _delete_in_batches(rows) -> int:
+    """Delete `rows` ERASE_BATCH at a time (their delete signals run, as for one delete: a recording's
+    file, webhook payloads), so that a year of recordings never sits in memory at once."""
+    deleted = 0
+    while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:ERASE_BATCH]):
+        _, per_model = rows.model._default_manager.filter(pk__in=ids).delete()
+        deleted += per_model.get(rows.model._meta.label, 0)
+    return deleted
 
 
 # --- API tokens ---------------------------------------------------------------------------

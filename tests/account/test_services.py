@@ -103,6 +103,22 @@ def test_it_erases_everything_and_leaves_nothing(user, other_user, owners_data, 
     assert user.__class__.objects.filter(id=user.id).exists()  # the account stays
 
 
+def test_it_erases_a_long_history_a_batch_at_a_time_with_the_same_counts(user, other_user, monkeypatch):
+    from account import services
+
+    monkeypatch.setattr(services, "ERASE_BATCH", 2)
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"))
+    for n in range(5):
+        UtteranceFactory(chunk=ChunkFactory(user=user, device_id="phone"), duplicate_of=kept if n == 0 else None)
+    theirs = UtteranceFactory(chunk__user=other_user)
+
+    erased = account_erase(user=user)
+
+    assert erased["utterances.utterance"] == 6 and erased["chunks.chunk"] == 6
+    assert set(rows_of(user).values()) == {0}
+    assert Utterance.objects.filter(id=theirs.id).exists() and Chunk.objects.filter(id=theirs.chunk_id).exists()
+
+
 def test_it_keeps_the_rows_when_the_store_fails_and_finishes_on_retry(user, owners_data, media_root, monkeypatch):
     monkeypatch.setattr(FileSystemStorage, "delete", _raise_oserror)
 

@@ -144,3 +144,19 @@ def test_storing_a_chunks_utterances_takes_the_owners_turn_first(user):
         utterances_replace(chunk=chunk, drafts=[draft(s, e, text, 0.6) for s, e, text in SAID])
     lock, *_ = (q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SAVEPOINT"))
     assert '"auth_user"' in lock and ("FOR UPDATE" in lock or not connection.features.has_select_for_update)
+
+
+def test_erasing_deletes_every_utterance_of_the_owner_in_one_statement(user, other_user):
+    from utterances.services import utterances_erase
+
+    kept = UtteranceFactory(chunk=ChunkFactory(user=user, device_id="pendant"))
+    UtteranceFactory(chunk=ChunkFactory(user=user, device_id="phone"), duplicate_of=kept)
+    UtteranceFactory.create_batch(3, chunk=ChunkFactory(user=user))
+    theirs = UtteranceFactory(chunk__user=other_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert utterances_erase(user=user) == 5
+    statements = [q["sql"].split()[0].upper() for q in queries]
+    assert statements.count("DELETE") == 1 and "SELECT" not in statements  # no row loaded
+    assert not Utterance.objects.filter(user=user).exists()
+    assert list(Utterance.objects.values_list("id", flat=True)) == [theirs.id]
+    assert utterances_erase(user=user) == 0
