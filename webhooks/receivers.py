@@ -35,7 +35,16 @@ def _by_user(utterances) -> dict[int, list]:
     return groups
 
 
-def chunk_deleted(sender, *, instance, **kwargs) -> None:
+def chunk_deleted(sender, *, instance, origin=None, **kwargs) -> None:
     """post_delete of chunks.Chunk (the owner deleted a recording, or erased everything): the
-    words of its utterances leave the delivery log too."""
-    webhook_payloads_redact(chunk_id=instance.id)
+    words of its utterances leave the delivery log too. Django sends this once per recording
+    after the delete's rows are gone, so a delete of many (erasing an account: 2,000 at a time)
+    redacts once, at its first recording of each owner: every payload about a recording of that
+    owner that no longer exists — not one query per recording (40 s for a year of them)."""
+    if origin is None:
+        webhook_payloads_redact(chunk_id=instance.id)
+        return
+    done = origin.__dict__.setdefault("_webhooks_redacted_for", set())
+    if instance.user_id not in done:
+        done.add(instance.user_id)
+        webhook_payloads_redact(gone_chunks_of=instance.user_id)

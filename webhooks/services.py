@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from chunks.selectors import chunk_list
 from webhooks.addresses import AddressRefused, AddressUnresolved, host_resolve, url_check
 from webhooks.delivery import DELIVERIES
 from webhooks.events import event_envelope, ping_data
@@ -128,11 +129,18 @@ def _chunk_of(data: dict) -> int | None:
     return None
 
 
-def webhook_payloads_redact(*, subjects: list[str] | None = None, chunk_id: int | None = None) -> int:
-    """Take the text out of the logged payloads about these subjects, or about anything of this
-    chunk (deleted utterances, a deleted recording: their words are gone for good here too,
-    whether sent already or still to be sent). Returns how many payloads changed."""
-    if chunk_id is not None:
+def webhook_payloads_redact(
+    *, subjects: list[str] | None = None, chunk_id: int | None = None, gone_chunks_of=None
+) -> int:
+    """Take the text out of the logged payloads about these subjects, about anything of this
+    chunk, or about any chunk of the user (or user id) `gone_chunks_of` that no longer exists (deleted
+    utterances, deleted recordings: their words are gone for good here too, whether sent
+    already or still to be sent). Returns how many payloads changed."""
+    if gone_chunks_of is not None:
+        deliveries = WebhookDelivery.objects.filter(endpoint__user=gone_chunks_of, chunk_id__isnull=False).exclude(
+            chunk_id__in=chunk_list(user=gone_chunks_of).order_by().values("id")
+        )
+    elif chunk_id is not None:
         deliveries = WebhookDelivery.objects.filter(chunk_id=chunk_id)
     else:
         deliveries = WebhookDelivery.objects.filter(subject__in=subjects or [])

@@ -119,3 +119,34 @@ def test_erasing_everything_takes_the_words_out_of_the_log(
     account_erase(user=user)
     created = WebhookDelivery.objects.filter(event="utterance.created")
     assert created.count() == 2 and all(d.payload["data"]["utterance"]["text"] == "" for d in created)
+
+
+def test_deleting_many_recordings_at_once_redacts_the_log_in_one_query_per_owner(user, other_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chunks.models import Chunk
+    from tests.factories import WebhookDeliveryFactory
+
+    def logged(chunk, owner):
+        return WebhookDeliveryFactory(
+            endpoint__user=owner,
+            event=Event.UTTERANCE_CREATED,
+            chunk_id=chunk.id,
+            subject=f"utterance:{chunk.id}",
+            payload={"event": "utterance.created", "data": {"utterance": {"text": f"words of {chunk.id}"}}},
+        )
+
+    going = [ChunkFactory(user=user) for _ in range(4)]
+    staying, theirs = ChunkFactory(user=user), ChunkFactory(user=other_user)
+    deliveries = {chunk.id: logged(chunk, chunk.user) for chunk in [*going, staying, theirs]}
+    with CaptureQueriesContext(connection) as queries:
+        Chunk.objects.filter(id__in=[c.id for c in going]).delete()
+    reads = [q for q in queries if q["sql"].startswith("SELECT") and "webhooks_webhookdelivery" in q["sql"]]
+    assert len(reads) == 1  # not one per recording
+    text = {cid: WebhookDelivery.objects.get(id=d.id).payload["data"]["utterance"]["text"] for cid, d in deliveries.items()}
+    assert [text[c.id] for c in going] == ["", "", "", ""]
+    assert text[staying.id] == f"words of {staying.id}" and text[theirs.id] == f"words of {theirs.id}"
+    last = deliveries[staying.id]
+    staying.delete()  # one recording: its own payloads
+    assert WebhookDelivery.objects.get(id=last.id).payload["data"]["utterance"]["text"] == ""
