@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .config import EngineConfig
+from .doubt import in_chunk_doubt
 from .features import FRAME_SHIFT_MS
 from .types import FRAME_MS, Decision, Region, Span
 from .voiceprint import WindowEmbeddings
@@ -150,11 +151,16 @@ def runs_of(codes: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 def decide(
-    frame_scores: np.ndarray, config: EngineConfig, vetoed: np.ndarray | None = None
+    frame_scores: np.ndarray,
+    config: EngineConfig,
+    vetoed: np.ndarray | None = None,
+    doubted: np.ndarray | None = None,
 ) -> list[tuple[int, int, Decision, float]]:
     """Runs of equal decision over the frame grid: (start_ms, end_ms, decision, mean score).
 
     `vetoed` (bool per frame, optional) marks frames a negative claims: they are other.
+    `doubted` (bool per frame, optional) marks frames in doubt (in_chunk_doubt): not owner,
+    uncertain.
     """
     codes = np.full(frame_scores.size, -1, dtype=int)
     speech = ~np.isnan(frame_scores)
@@ -162,6 +168,8 @@ def decide(
     codes[speech] = _OTHER
     codes[speech & (frame_scores >= threshold - config.uncertain_margin)] = _UNCERTAIN
     codes[speech & (frame_scores >= threshold)] = _OWNER
+    if doubted is not None:
+        codes[speech & doubted & (codes == _OWNER)] = _UNCERTAIN
     if vetoed is not None:
         codes[speech & vetoed] = _OTHER
     # An owner run too short to hold a word counts as uncertain, not owner.
@@ -198,7 +206,13 @@ def attribute_voiceprint(
             vetoed = evidence > config.negative_margin  # NaN (no speech) compares False
             claimed = vetoed & (grid >= config.accept_threshold - config.uncertain_margin)
         vetoed_ms = int(claimed.sum()) * FRAME_MS
-    runs = decide(grid, config, vetoed)
+    doubted = None
+    if config.doubt_margin is not None:
+        doubt = in_chunk_doubt(emb, scores, config.accept_threshold, config.doubt_margin, gap=config.doubt_gap)
+        if doubt.any():
+            with np.errstate(invalid="ignore"):
+                doubted = frame_grid(duration_ms, emb.spans, doubt.astype(np.float64)) >= 0.5
+    runs = decide(grid, config, vetoed, doubted)
     regions = [Region(start, min(end, duration_ms), round(score, 4), decision) for start, end, decision, score in runs]
     owner = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.OWNER]
     uncertain = [Span(r.start_ms, r.end_ms) for r in regions if r.decision == Decision.UNCERTAIN]

@@ -75,6 +75,18 @@ class EngineConfig:
     # score at most +0.11 (95th pct +0.09). At 0.05 that mistake halved owner recall; at 0.10
     # it changed nothing, so one wrong click cannot silence the owner.
     negative_margin: float = 0.10
+    # In-chunk doubt (speech/doubt.py; None: off): a window accepted by less than doubt_margin
+    # above the threshold becomes uncertain (a "Was this you?" card) when it sounds more like this
+    # chunk's windows below the threshold than like its windows accepted by at least the margin,
+    # by more than doubt_gap (mean cosine of the nearest three) — the same room and microphone on
+    # both sides, so a channel that lifts every voice toward a voiceprint made elsewhere cancels
+    # out. Only ever turns owner into uncertain. Measured (eval realistic, k = 0, against off):
+    # the AMI meeting with a headset enrollment 6.2 → 1.3 % leak (FEE013 14.9 → 0.8 %) at the
+    # same recall, noise 90.7 → 91.5 % recall, overlap 88.0 → 86.8 % (ls367, whose bystander
+    # is its closest voice: 75 → 65 %, to cards); gap 0.05 and 0.10 decide alike there, gap 0
+    # costs noise 2.8 points.
+    doubt_margin: float | None = 0.08
+    doubt_gap: float = 0.10
     # Band matching (speech/band.py; used only when the caller passes a narrow-band voiceprint):
     # a chunk whose energy above the telephone band (4–7.6 kHz) is more than this many dB below
     # the energy in it (300–3400 Hz) is scored against the enrollment's telephone-band voiceprint.
@@ -228,6 +240,10 @@ class EngineConfig:
             problems.append("narrowband_vad_threshold must lie in (0, 1)")
         if self.negative_margin < 0:
             problems.append("negative_margin must not be negative")
+        if self.doubt_margin is not None and self.doubt_margin <= 0:
+            problems.append("doubt_margin must be positive (or None: off)")
+        if self.doubt_gap < 0:
+            problems.append("doubt_gap must not be negative")
         if not 0.5 <= self.enroll_dominance <= 1.0:
             problems.append("enroll_dominance must lie in [0.5, 1]")
         if self.smoothing_windows < 1 or self.smoothing_windows % 2 == 0:

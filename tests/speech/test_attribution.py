@@ -12,7 +12,7 @@ from selective_speaker.speech.voiceprint import WindowEmbeddings
 
 OWNER = np.array([1.0, 0.0, 0.0], dtype=np.float32)
 OTHER = np.array([0.0, 1.0, 0.0], dtype=np.float32)
-CONFIG = EngineConfig(cluster_weight=0.0, smoothing_windows=1)
+CONFIG = EngineConfig(cluster_weight=0.0, smoothing_windows=1, doubt_margin=None)  # each mechanism alone
 
 
 def embeddings(spans, vectors, span_index=None, feats=None):
