@@ -41,6 +41,20 @@ def test_it_logs_in_through_the_form_and_shows_a_day(page, owner, screenshot):
     expect(page.locator("#hour-13")).to_be_in_viewport()
 
 
+def test_on_a_long_day_the_strips_hours_lead_to_the_page_where_they_start(owner_page, settings):
+    settings.TIMELINE_DAY_PAGE_SIZE = 2  # DAY_ONE's six utterances: three pages
+    page = owner_page
+    page.goto(f"/timeline/?day={DAY_ONE}")
+    expect(bubbles(page)).to_have_count(2)
+    expect(page.locator(".group-title a time:first-child")).to_have_text(["09:00", "09:12"])
+    page.locator(".strip-cell a").nth(2).click()  # 18:00, two pages on
+    expect(page).to_have_url(re.compile(r"cursor=.*#hour-18$"))
+    expect(page.locator("#hour-18")).to_be_in_viewport()
+    expect(page.locator(".group-title a time:first-child")).to_have_text(["18:30"])
+    page.get_by_role("link", name="Earlier utterances").click()
+    expect(page.locator(".group-title a time:first-child")).to_have_text(["13:05", "13:10"])
+
+
 def test_it_searches_all_days_and_highlights_the_words(owner_page, screenshot):
     page = owner_page
     page.get_by_role("searchbox", name="Search all days").fill("coffee")
