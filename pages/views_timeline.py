@@ -17,9 +17,8 @@ asks `processing_panel` every few seconds with the ETag of what the page shows (
 answer is 304 — two small aggregates (chunks.selectors.chunk_changes_stamp) — until a recording of the day or of the
 processing panel changes; then the panel, and the script fetches the page again to swap in its new parts.
 
-Each bubble can play its own stretch of the recording while the raw audio is kept, and can be
-deleted — alone, or with the whole recording (chunk) it came from. The delete forms are plain POST
-forms; static/js/timeline.js adds a confirmation and removes the utterances in place.
+Each bubble can play its stretch of the recording while the audio is kept, and can be deleted — alone,
+or with its whole recording (chunk): plain POST forms; static/js/timeline.js confirms, removes in place.
 """
 
 from __future__ import annotations
@@ -150,7 +149,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
                 user=request.user, since=filters.since, until=filters.until, device_id=filters.device_id
             ),
         )
-        links = _hour_links(page, utterances, filters, hours=activity)
+        links = _hour_links(page, utterances, filters, hours=activity, after_earlier=bool(context["previous_url"]))
         context.update(_day_strip_context(activity, links))
         context.update(_recordings_context(request, filters, page, utterances, version))
         context["zone_abbreviation"] = page_time_zone(request).abbreviations(filters.since, filters.until)
@@ -221,16 +220,17 @@ def _live_version(request: HttpRequest, filters: TimelineFilters | None) -> str:
     return f'"{_version(timezone.get_current_timezone_name(), filters and (filters.day, filters.device_id), stamp)}"'
 
 
-def _hour_links(page: DayPage, utterances: list[Utterance], filters: TimelineFilters, *, hours) -> dict[int, str]:
+def _hour_links(page: DayPage, utterances, filters: TimelineFilters, *, hours, after_earlier: bool) -> dict[int, str]:
     """{local hour: link} for each hour of the day with speech (`hours`): its anchor on this page
-    when the hour starts here, else the page of the day that starts at that hour, then its anchor."""
-    on_page = {timezone.localtime(utterance.start_ts).hour for utterance in utterances}
-    if utterances and page.get_previous_link():  # this page starts inside its first hour
-        on_page.discard(timezone.localtime(utterances[0].start_ts).hour)
+    when it starts here (the bubbles' hour_anchor; a page after earlier ones starts inside its
+    first hour), else the page of the day that starts at that hour, then its anchor."""
+    here = {utterance.hour_anchor for utterance in utterances if utterance.hour_anchor}
+    if utterances and after_earlier:
+        here.discard(utterances[0].hour_anchor)
     links = {}
     for hour in hours:
         anchor = f"#{hour_anchor(hour)}"
-        if hour in on_page:
+        if anchor[1:] in here:
             links[hour] = anchor
         else:
             starts = timezone.make_aware(datetime.combine(filters.day, time(hour)))
