@@ -37,7 +37,7 @@ from selective_speaker.speech.windows import intersect_intervals, merge_interval
 from .manifest import EvalCase, case_turns, load_audio
 from .rttm import SpeakerTurn, speaker_intervals
 from .runner import Enrollments, run_case
-from .scoring import meets_goals, owner_absent_summary, ratio
+from .scoring import meets_goals, owner_absent_summary, ratio, recall_alone
 
 CARD_MIN_MS = 500  # settings.REVIEW_MIN_MS
 ME_SHARE = 0.5  # the owner says "me" when they speak in at least this share of the card
@@ -199,6 +199,7 @@ def summary_of(cases: Sequence[dict]) -> dict:
     return {
         "cases": len(cases),
         "recall": ratio(total("owner_kept_ms"), total("owner_ms")),
+        "recall_alone": recall_alone(cases),
         "min_recall": min(recalls, default=None),
         "leak": ratio(total("leak_ms"), total("kept_ms")),
         "max_leak": max(leaks, default=None),

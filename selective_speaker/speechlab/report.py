@@ -84,8 +84,8 @@ def summary_row(name: str, summary: dict) -> list[str]:
 
 
 GROUP_COLUMNS = (
-    "group", "audio s", "recall", "worst recall", "leak", "worst leak", "goals", "absent kept s", "worst absent",
-    "VAD found", "decided owner",
+    "group", "audio s", "recall", "owner alone", "worst recall", "leak", "worst leak", "goals", "absent kept s",
+    "worst absent", "VAD found", "decided owner",
 )
 
 
@@ -95,6 +95,7 @@ def group_row(name: str, summary: dict) -> list[str]:
         f"{name} ({summary['cases']})",
         f"{summary['audio_s']:.0f}",
         pct(summary["recall"]),
+        pct(summary.get("recall_alone")),
         pct(summary["min_recall"]),
         pct(summary["leak"]),
         pct(summary["max_leak"]),
@@ -188,8 +189,9 @@ def print_report(report: dict, results: list[dict]) -> None:
     print(format_table(rows, header=("group", *COLUMNS[1:])))
     stages = ", ".join(f"{stage} {rtf:.4f}" for stage, rtf in summary["rtf"].items())
     print(
-        "\nrecall: owner speech kept · leak: kept time that is another speaker's speech · unowned: kept time that"
-        " is not owner speech (leak + pauses/padding) · FA/FR: region decisions, time-weighted · RTF: chunk job"
+        "\nrecall: owner speech kept (owner alone: of the owner's speech nobody talks over) · leak: kept time that"
+        " is another speaker's speech · unowned: kept time that is not owner speech (leak + pauses/padding) ·"
+        " FA/FR: region decisions, time-weighted · RTF: chunk job"
     )
     print(f"RTF per stage (seconds per second of audio): {stages}")
     print(f"worst case: recall {pct(summary['min_recall'])}, leak {pct(summary['max_leak'])}")
@@ -214,7 +216,10 @@ def print_report(report: dict, results: list[dict]) -> None:
     print_groups(report)
 
 
-ANSWER_COLUMNS = ("group", "answers", "recall", "worst recall", "leak", "worst leak", "goals", "absent kept s", "me / not me")
+ANSWER_COLUMNS = (
+    "group", "answers", "recall", "owner alone", "worst recall", "leak", "worst leak", "goals", "absent kept s",
+    "me / not me",
+)
 
 
 def answers_line(entry: dict) -> str:
@@ -237,6 +242,7 @@ def print_answers(answers: dict | None) -> None:
                 f"{group} ({s['cases']})",
                 name,
                 pct(s["recall"]),
+                pct(s.get("recall_alone")),
                 pct(s["min_recall"]),
                 pct(s["leak"]),
                 pct(s["max_leak"]),

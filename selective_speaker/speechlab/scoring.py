@@ -66,10 +66,18 @@ class OwnerCoverage:
     unowned_ms: int  # kept time no owner turn covers
     leak_ms: int  # ...of which another speaker's turn covers: bystander leak
     nonspeech_ms: int  # ...of which nobody's turn covers: pauses, padding
+    owner_alone_ms: int = 0  # owner speech no other speaker's turn overlaps
+    owner_alone_kept_ms: int = 0  # ...of it inside kept segments
 
     @property
     def recall(self) -> float | None:
         return ratio(self.owner_kept_ms, self.owner_ms)
+
+    @property
+    def recall_alone(self) -> float | None:
+        """Recall on the owner's speech that nobody talks over (overlapped speech is kept only
+        where the owner's voice dominates it, so this is the part the decision can get right)."""
+        return ratio(self.owner_alone_kept_ms, self.owner_alone_ms)
 
     @property
     def leak(self) -> float | None:
@@ -85,7 +93,10 @@ class OwnerCoverage:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data.update(recall=self.recall, leak=self.leak, unowned=self.unowned, nonspeech=self.nonspeech)
+        data.update(
+            recall=self.recall, leak=self.leak, unowned=self.unowned, nonspeech=self.nonspeech,
+            recall_alone=self.recall_alone,
+        )
         return data
 
 
@@ -94,6 +105,7 @@ def owner_coverage(turns: Sequence[SpeakerTurn], owner: str, kept: Iterable[Inte
     owner_speech = speaker_intervals(turns, owner)
     others = merge_intervals((t.start_ms, t.end_ms) for t in turns if t.speaker != owner)
     unowned = subtract_intervals(kept, owner_speech)
+    alone = subtract_intervals(owner_speech, others)
     return OwnerCoverage(
         owner_ms=intervals_ms(owner_speech),
         kept_ms=intervals_ms(kept),
@@ -101,6 +113,8 @@ def owner_coverage(turns: Sequence[SpeakerTurn], owner: str, kept: Iterable[Inte
         unowned_ms=intervals_ms(unowned),
         leak_ms=intervals_ms(intersect_intervals(unowned, others)),
         nonspeech_ms=intervals_ms(subtract_intervals(unowned, others)),
+        owner_alone_ms=intervals_ms(alone),
+        owner_alone_kept_ms=intervals_ms(intersect_intervals(kept, alone)),
     )
 
 
@@ -267,6 +281,15 @@ def meets_goals(case: dict) -> bool:
     return (recall is None or recall >= RECALL_GOAL) and (leak is None or leak <= LEAK_GOAL)
 
 
+def recall_alone(cases: Sequence[dict]) -> float | None:
+    """Recall pooled over the owner's speech nobody talks over (OwnerCoverage.recall_alone); results
+    written before it was measured count as none."""
+    return ratio(
+        sum(c["coverage"].get("owner_alone_kept_ms", 0) for c in cases),
+        sum(c["coverage"].get("owner_alone_ms", 0) for c in cases),
+    )
+
+
 def summarise(cases: Sequence[dict]) -> dict:
     """Totals over cases: time-weighted (micro) rates, worst cases, RTF per stage."""
     def total(key: str, sub: str = "coverage") -> int:
@@ -281,6 +304,7 @@ def summarise(cases: Sequence[dict]) -> dict:
         "cases_meeting_goals": sum(meets_goals(c) for c in cases),
         "audio_s": round(audio_s, 3),
         "recall": ratio(total("owner_kept_ms"), total("owner_ms")),
+        "recall_alone": recall_alone(cases),
         "leak": ratio(total("leak_ms"), total("kept_ms")),
         "unowned": ratio(total("unowned_ms"), total("kept_ms")),
         "min_recall": min(recalls, default=None),

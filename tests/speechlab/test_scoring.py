@@ -42,6 +42,10 @@ def test_it_measures_owner_recall_and_bystander_leak():
     assert cov.nonspeech_ms == 1000
     assert cov.leak == pytest.approx(1000 / 5500)
     assert cov.unowned == pytest.approx(2000 / 5500)
+    # the owner alone: 0-4 s and 8-9 s (7-8 s the guest talks over them); kept of it: 1-4 s
+    assert (cov.owner_alone_ms, cov.owner_alone_kept_ms) == (5000, 3000)
+    assert cov.recall_alone == pytest.approx(3000 / 5000)
+    assert cov.as_dict()["recall_alone"] == pytest.approx(0.6)
 
 
 def test_it_leaves_recall_and_leak_undefined_without_owner_speech_or_kept_time():
