@@ -206,7 +206,10 @@ class EngineConfig:
 
     # --- audio limits --------------------------------------------------------------------
     max_duration_ms: int = 15 * 60 * 1000
-    min_rms_dbfs: float = -60.0
+    # Below this RMS a chunk is silent (not even the VAD runs) and an enrollment too quiet. -60 until
+    # quiet chunks were raised for the VAD (vad_quiet_dbfs): a talker across the room under hum sits
+    # at -62/-63 dBFS in all (realistic suite, far_field/quiet-*), and was skipped as silence.
+    min_rms_dbfs: float = -70.0
 
     # --- ASR -----------------------------------------------------------------------------
     asr_backend: str = "faster-whisper"

@@ -244,6 +244,9 @@ def apply_chain(audio: np.ndarray, steps: Sequence[dict]) -> tuple[np.ndarray, l
         elif op == "agc":
             out = agc(out, **{k: float(v) for k, v in step.items() if k != "op"})
             applied.append("agc")
+        elif op == "gain":
+            out = out * np.float32(10 ** (float(step["db"]) / 20))
+            applied.append(f"gain {float(step['db']):+.0f} dB")
         elif op == "clip":
             out = clip(out, fraction=float(step["fraction"]))
             applied.append(f"clip {step['fraction']:.0%}")

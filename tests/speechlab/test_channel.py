@@ -177,3 +177,10 @@ def test_it_runs_a_chain_in_order_and_says_what_ran():
     assert apply_chain(x, [{"op": "telephone"}, {"op": "agc"}])[0].tobytes() == apply_chain(x, [{"op": "telephone"}, {"op": "agc"}])[0].tobytes()
     with pytest.raises(ChannelError, match="unknown channel step"):
         apply_chain(x, [{"op": "vinyl"}])
+
+
+def test_it_turns_a_recording_down_by_the_asked_gain():
+    x = speechlike()
+    y, applied = apply_chain(x, [{"op": "gain", "db": -40}])
+    assert applied == ["gain -40 dB"]
+    assert 20 * np.log10(np.sqrt(np.mean(y**2)) / np.sqrt(np.mean(x**2))) == pytest.approx(-40, abs=0.01)

@@ -16,7 +16,9 @@ Every case has one primary ``group`` (plus tags). Synthetic cases are conversati
 * ``channel`` — telephone band, Opus 6–12 kbit/s, AMR-NB, microphone colouring, AGC, clipping;
   and ``reverse``: the enrollment through the chain, the conversation clean (channel.py).
 * ``far_field`` — image-source rooms, RT60 0.3–0.9 s: the owner wearing the microphone and the
-  others 1.5–3.5 m away, the other way round, everybody far; mains hum and rumble (rooms.py).
+  others 1.5–3.5 m away, the other way round, everybody far; mains hum and rumble (rooms.py);
+  ``quiet``: a far talker or a covered pendant at -63 to -68 dBFS under hum louder than the voices
+  (planned last, so that adding them left every earlier case as it was).
 * ``noise`` — babble, pink, brown, cafe and street noise at 20, 10 and 5 dB SNR (noise.py).
 * ``overlap`` — 5, 10 and 20 % overlapped speech, back-channels, turn-taking with gaps < 200 ms.
 * ``similar_voices`` — each owner with the pool voice closest to their voiceprint; three on a
@@ -282,11 +284,42 @@ def plan_owner_absent(p: Planner) -> None:
         p.add("owner_absent", kind, owner, speakers, [*tags, "closest_voice"], pair="", absent=True, **build)
 
 
+def plan_quiet(p: Planner) -> None:
+    """Quiet recordings under hum: the speech 40–45 dB below the other cases' level (gain), the hum
+    louder than the voices. One with the owner, far; one with the owner wearing a covered pendant;
+    one without the owner."""
+    hum50 = [{"kind": "hum", "mains_hz": 50, "snr_db": -5}, {"kind": "rumble", "snr_db": 5}]
+    hum60 = [{"kind": "hum", "mains_hz": 60, "snr_db": -3}]
+    for kind, rt60, mine, theirs, noise, gain, pair in (
+        ("quiet-far-owner-hum50", 0.6, 2.5, [1.0], hum50, -45, "cross"),
+        ("quiet-covered-owner-hum60", 0.4, "wearer", [2.0], hum60, -40, "same"),
+    ):
+        owner = p.owner("far_field")
+        others = p.others(owner, pair, len(theirs))
+        build = {
+            "room": {"dims": _room(p), "rt60": rt60, "distances": {owner: mine, **dict(zip(others, theirs))}},
+            "noise": json.loads(json.dumps(noise)),
+            "channel": [{"op": "gain", "db": gain}],
+        }
+        tags = ["far_owner" if mine != "wearer" else "near_owner", "room", "quiet", "hum"]
+        p.add("far_field", kind, owner, [owner, *others], tags, pair=pair, **build)
+    owner = p.owner("owner_absent_quiet")
+    impostor = p.closest[owner][0][0]
+    second = [v for v in ROTATION if v not in (owner, impostor)][int(p.rng.integers(0, 8))]
+    build = {
+        "room": {"dims": _room(p), "rt60": 0.5, "distances": {impostor: "wearer", second: 2.0}},
+        "noise": json.loads(json.dumps(hum50)),
+        "channel": [{"op": "gain", "db": -45}],
+    }
+    p.add("owner_absent", "quiet-hum", owner, [impostor, second], ["far_field", "quiet", "hum", "closest_voice"],
+          pair="", absent=True, **build)
+
+
 def plan(data_root: Path, *, seed: int = SEED, closest: dict | None = None) -> dict:
     pool = voice_pool(data_root)
     closest = closest if closest is not None else closest_voices(pool)
     p = Planner(data_root, pool, closest, seed)
-    for step in (plan_channel, plan_far_field, plan_noise, plan_overlap, plan_similar, plan_owner_absent):
+    for step in (plan_channel, plan_far_field, plan_noise, plan_overlap, plan_similar, plan_owner_absent, plan_quiet):
         step(p)
     absent_real = [(o, p.enroll(o)) for o in (p.owner("owner_absent_real"), p.owner("owner_absent_real"))]
     cases = p.cases + real_cases(data_root, absent_real)
