@@ -144,7 +144,21 @@ def test_uncertain_speech_is_not_scanned_where_the_owner_is_mostly_uncertain():
     assert owner_heard_clearly(attribute_voiceprint(clear, ME, 7500, CONFIG)) is True
 
 
-# --- real speech: the suite's fast turn-taking between two close voices ---------------------------
+# --- real speech: cases of the realistic suite ---------------------------------------------------
+
+
+def shipped_case(case_id: str, folder):
+    """One case of the shipped realistic manifest, rendered into `folder` and loaded."""
+    from selective_speaker.speechlab.conversation import voice_pool
+    from selective_speaker.speechlab.manifest import load_manifest
+    from selective_speaker.speechlab.manifests.realistic_audio import render_case
+
+    raw = next(c for c in json.loads(MANIFEST.read_text())["cases"] if c["id"] == case_id)
+    render_case(raw, voice_pool(DATA_ROOT), folder)
+    path = folder / "one.json"
+    path.write_text(json.dumps({"name": "one", "cases": [raw]}))
+    (case,) = load_manifest(path, data_root=DATA_ROOT, audio_root=folder).cases
+    return case
 
 
 @pytest.mark.slow
@@ -154,17 +168,9 @@ def test_the_real_engine_keeps_a_close_voices_interjections_out_of_the_owners_wo
     under 200 ms), rendered from the shipped manifest: without the scan the other voice's short
     turns are transcribed inside the owner's utterances (leak ≈ 9 %)."""
     from selective_speaker.speech.engine import Engine
-    from selective_speaker.speechlab.conversation import voice_pool
-    from selective_speaker.speechlab.manifest import load_manifest
-    from selective_speaker.speechlab.manifests.realistic_audio import render_case
     from selective_speaker.speechlab.runner import Enrollments, run_case
 
-    shipped = json.loads(MANIFEST.read_text())
-    raw = next(c for c in shipped["cases"] if c["id"] == "overlap/fast-turns/ls3005")
-    render_case(raw, voice_pool(DATA_ROOT), tmp_path)
-    path = tmp_path / "one.json"
-    path.write_text(json.dumps({"name": "one", "cases": [raw]}))
-    (case,) = load_manifest(path, data_root=DATA_ROOT, audio_root=tmp_path).cases
+    case = shipped_case("overlap/fast-turns/ls3005", tmp_path)
     coverage = {}
     for scan in (False, True):  # the scan alone: in-chunk doubt (speech/doubt.py) takes some of that leak too
         engine = Engine.shared(engine_config.with_(intrusion_scan=scan, doubt_margin=None))
@@ -197,17 +203,10 @@ def test_the_real_engine_cuts_a_card_where_the_bystander_takes_over(tmp_path, en
     more than a word's worth of the bystander's speech alone."""
     from selective_speaker.speech.engine import Engine
     from selective_speaker.speechlab.answers import cards_of, owner_says_me
-    from selective_speaker.speechlab.conversation import voice_pool
-    from selective_speaker.speechlab.manifest import case_turns, load_manifest
-    from selective_speaker.speechlab.manifests.realistic_audio import render_case
+    from selective_speaker.speechlab.manifest import case_turns
     from selective_speaker.speechlab.runner import Enrollments, run_case
 
-    shipped = json.loads(MANIFEST.read_text())
-    raw = next(c for c in shipped["cases"] if c["id"] == "overlap/overlap-20pct/ls367")
-    render_case(raw, voice_pool(DATA_ROOT), tmp_path)
-    path = tmp_path / "one.json"
-    path.write_text(json.dumps({"name": "one", "cases": [raw]}))
-    (case,) = load_manifest(path, data_root=DATA_ROOT, audio_root=tmp_path).cases
+    case = shipped_case("overlap/overlap-20pct/ls367", tmp_path)
     turns = case_turns(case)
     owner = [(t.start_ms, t.end_ms) for t in turns if t.speaker == case.owner]
     others = [(t.start_ms, t.end_ms) for t in turns if t.speaker != case.owner]
