@@ -6,10 +6,12 @@
 
 Each case is decoded, its speech found and embedded once with the default configuration; every
 variant then re-decides the owner regions (attribution, boundary refinement, the intrusion scan)
-with its settings changed. Recall = share of the owner's speech inside owner regions, leak = share
-of owner-region time that is another speaker's speech alone — the decision's own figures, before
-the segment rules and ASR (`eval` measures those; they differ by a few tenths). Only settings read
-after the embeddings (attribution.*, refine_*, intrusion_*, thresholds) can be swept this way.
+with its settings changed (then band matching, so a narrow-band chunk keeps its own threshold).
+Recall = share of the owner's speech inside owner regions, leak = share of owner-region time that
+is another speaker's speech alone, and owner-absent cases report the seconds kept — the decision's
+own figures, before the segment rules and ASR (`eval` measures those; they differ by a few
+tenths). Only settings read after the embeddings (attribution.*, refine_*, intrusion_*,
+thresholds) can be swept this way.
 """
 
 from __future__ import annotations
@@ -48,18 +50,20 @@ def region_figures(owner: Sequence, others: Sequence, kept: Iterable) -> tuple[i
 
 
 def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> dict:
-    """{variant: {group: [owner ms, owner kept ms, kept ms, leak ms]}} over the cases with an owner."""
+    """{variant: {group: [owner ms, owner kept ms, kept ms, leak ms]}} over the cases (owner-absent ones
+    have no owner ms: what they keep is all kept ms)."""
     base = EngineConfig.from_env(os.environ, defaults={"model_cache_dir": default_model_dir()})
     check_models(base)
     engine = Engine.shared(base)
     enrollments = Enrollments(engine)
-    cases = [c for c in select_cases(load_manifest(resolve_manifest_path(manifest)).cases, patterns) if not c.owner_absent]
+    cases = select_cases(load_manifest(resolve_manifest_path(manifest)).cases, patterns)
     totals: dict[str, dict[str, list[int]]] = {name: {} for name in variants}
     for case in cases:
         voiceprint, _, _ = enrollments.get(case.enroll)
+        voiceprint = np.asarray(voiceprint, dtype=np.float32)
         audio = load_audio(case.audio, max_duration_ms=None)
         narrow = enrollments.narrow.get(tuple(case.enroll))
-        chosen, _, config = chunk_voiceprint(audio, np.asarray(voiceprint, dtype=np.float32), narrow, base)
+        _, _, config = chunk_voiceprint(audio, voiceprint, narrow, base)
         spans = speech_spans(audio, config)
         emb = embed_speech(audio, spans, engine.embedder, config) if spans else None
         start = case.score_from_ms or 0
@@ -69,7 +73,9 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
         for name, changes in variants.items():
             kept = []
             if emb is not None and emb.spans:
-                att = decide_owner(emb, engine.embedder, chosen, audio.size // 16, config.with_(**changes))
+                # the variant's settings first, then band matching: a narrow chunk keeps its own threshold
+                chosen, _, varied = chunk_voiceprint(audio, voiceprint, narrow, base.with_(**changes))
+                att = decide_owner(emb, engine.embedder, chosen, audio.size // 16, varied)
                 kept = [(max(s.start_ms, start), s.end_ms) for s in att.owner if s.end_ms > start]
             row = totals[name].setdefault(case.group, [0, 0, 0, 0])
             for i, value in enumerate(region_figures(owner, others, kept)):
@@ -79,10 +85,13 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
 
 
 def format_totals(totals: dict) -> str:
+    """A line per variant: recall / leak (%) per group; for owner_absent, the seconds kept."""
     lines = []
     for name, groups in totals.items():
         cells = [
-            f"{group} {100 * kept / max(owner, 1):.1f}/{100 * leak / max(total, 1):.2f}"
+            f"{group} {total / 1000:.1f} s kept"
+            if group == "owner_absent"
+            else f"{group} {100 * kept / max(owner, 1):.1f}/{100 * leak / max(total, 1):.2f}"
             for group, (owner, kept, total, leak) in sorted(groups.items())
         ]
         lines.append(f"{name:20} " + "  ".join(cells))

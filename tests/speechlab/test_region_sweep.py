@@ -27,3 +27,8 @@ def test_leak_is_kept_time_only_another_voice_covers():
 def test_it_prints_recall_and_leak_per_group():
     text = format_totals({"off": {"overlap": [2000, 1000, 2000, 50]}})
     assert text.split() == ["off", "overlap", "50.0/2.50"]
+
+
+def test_owner_absent_recordings_report_the_seconds_kept():
+    text = format_totals({"t54": {"owner_absent": [0, 0, 1500, 1500], "noise": [1000, 900, 1000, 0]}})
+    assert text.split() == ["t54", "noise", "90.0/0.00", "owner_absent", "1.5", "s", "kept"]
