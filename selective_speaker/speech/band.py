@@ -111,9 +111,10 @@ def chunk_voiceprint(audio: np.ndarray, voiceprint: np.ndarray, voiceprint_narro
         # alike against a wide-band voiceprint there), so the engine asks the owner instead
         return voiceprint, NARROW_UNMATCHED if band == "narrow" else None, config
     if band == "narrow":
-        narrow = np.asarray(voiceprint_narrow, dtype=np.float32)
-        narrow_config = config.with_(
-            accept_threshold=config.narrowband_accept_threshold, vad_threshold=config.narrowband_vad_threshold
-        )
-        return narrow, "narrow", narrow_config
+        return np.asarray(voiceprint_narrow, dtype=np.float32), "narrow", narrow_config(config)
     return voiceprint, "wide", config
+
+
+def narrow_config(config):
+    """`config` as a band-matched narrow chunk is decided with: its own accept and VAD thresholds."""
+    return config.with_(accept_threshold=config.narrowband_accept_threshold, vad_threshold=config.narrowband_vad_threshold)

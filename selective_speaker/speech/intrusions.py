@@ -67,14 +67,11 @@ def chunk_owner(att: Attribution, emb: WindowEmbeddings, raw: np.ndarray, config
     return normalise(emb.vectors[inside].mean(axis=0)).astype(np.float32)
 
 
-def owner_reference(att: Attribution, emb: WindowEmbeddings, raw: np.ndarray, voiceprint, config: EngineConfig):
+def owner_reference(voiceprint: np.ndarray, own: np.ndarray | None, config: EngineConfig) -> np.ndarray:
     """What short windows are compared with as the owner: the voiceprint, or (intrusion_reference
-    "chunk") the chunk's own owner windows (chunk_owner) — like the other voices it is weighed
-    against — when it has them."""
-    if config.intrusion_reference != "chunk":
-        return voiceprint
-    centroid = chunk_owner(att, emb, raw, config)
-    return voiceprint if centroid is None else centroid
+    "chunk") the chunk's own owner windows (`own`, chunk_owner's centroid) — like the other voices
+    it is weighed against — when it has them."""
+    return own if config.intrusion_reference == "chunk" and own is not None else voiceprint
 
 
 def suspect_stretches(att: Attribution, emb: WindowEmbeddings, raw: np.ndarray, config: EngineConfig) -> list:
@@ -127,14 +124,15 @@ def carve_intrusions(
         return att
     raw = att.window_scores
     suspects = suspect_stretches(att, emb, raw, config)  # cheap: only where a window dips ...
-    if config.intrusion_uncertain and owner_heard_clearly(att) and chunk_owner(att, emb, raw, config) is not None:
+    own = chunk_owner(att, emb, raw, config)
+    if config.intrusion_uncertain and own is not None and owner_heard_clearly(att):
         suspects += uncertain_stretches(att, config)  # (not merged with those: runs stay inside one region)
     if not suspects:
         return att
     voices = other_voices(emb, raw, config, negatives)  # ... are the other voices clustered
     if voices is None:
         return att
-    reference = owner_reference(att, emb, raw, voiceprint, config)
+    reference = owner_reference(voiceprint, own, config)
     carved = []
     for lo, hi in suspects:
         grid = _evidence(emb, embedder, reference, voices, lo, hi, config)

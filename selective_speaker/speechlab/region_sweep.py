@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from selective_speaker.speech.band import chunk_voiceprint
+from selective_speaker.speech.band import chunk_voiceprint, narrow_config
 from selective_speaker.speech.cli import check_models, default_model_dir, parse_settings
 from selective_speaker.speech.config import EngineConfig
 from selective_speaker.speech.engine import Engine, decide_owner
@@ -63,7 +63,7 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
         voiceprint = np.asarray(voiceprint, dtype=np.float32)
         audio = load_audio(case.audio, max_duration_ms=None)
         narrow = enrollments.narrow.get(tuple(case.enroll))
-        _, _, config = chunk_voiceprint(audio, voiceprint, narrow, base)
+        chosen, band, config = chunk_voiceprint(audio, voiceprint, narrow, base)
         spans = speech_spans(audio, config)
         emb = embed_speech(audio, spans, engine.embedder, config) if spans else None
         start = case.score_from_ms or 0
@@ -73,8 +73,9 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
         for name, changes in variants.items():
             kept = []
             if emb is not None and emb.spans:
-                # the variant's settings first, then band matching: a narrow chunk keeps its own threshold
-                chosen, _, varied = chunk_voiceprint(audio, voiceprint, narrow, base.with_(**changes))
+                # the variant's settings, then the band's: a narrow chunk keeps its own threshold
+                varied = base.with_(**changes)
+                varied = narrow_config(varied) if band == "narrow" else varied
                 att = decide_owner(emb, engine.embedder, chosen, audio.size // 16, varied)
                 kept = [(max(s.start_ms, start), s.end_ms) for s in att.owner if s.end_ms > start]
             row = totals[name].setdefault(case.group, [0, 0, 0, 0])
@@ -85,12 +86,13 @@ def sweep(manifest: str, patterns: Sequence[str], variants: dict[str, dict]) -> 
 
 
 def format_totals(totals: dict) -> str:
-    """A line per variant: recall / leak (%) per group; for owner_absent, the seconds kept."""
+    """A line per variant: recall / leak (%) per group; for a group without owner speech (owner
+    absent), the seconds kept."""
     lines = []
     for name, groups in totals.items():
         cells = [
             f"{group} {total / 1000:.1f} s kept"
-            if group == "owner_absent"
+            if not owner  # owner-absent recordings: what they keep is the figure
             else f"{group} {100 * kept / max(owner, 1):.1f}/{100 * leak / max(total, 1):.2f}"
             for group, (owner, kept, total, leak) in sorted(groups.items())
         ]

@@ -9,6 +9,7 @@ from selective_speaker.speech.attribution import attribute_voiceprint
 from selective_speaker.speech.config import EngineConfig
 from selective_speaker.speech.intrusions import (
     carve_intrusions,
+    chunk_owner,
     other_voices,
     owner_heard_clearly,
     owner_reference,
@@ -183,14 +184,15 @@ def test_the_real_engine_keeps_a_close_voices_interjections_out_of_the_owners_wo
 def test_the_owner_side_is_the_chunks_own_owner_windows_or_the_voiceprint():
     emb = chunk([ME, MOSTLY_ME, ME, YOU, YOU])
     att = attribute_voiceprint(emb, ME, 4500, CONFIG)
-    own = owner_reference(att, emb, att.window_scores, ME, CONFIG.with_(intrusion_reference="chunk"))
+    centroid = chunk_owner(att, emb, att.window_scores, CONFIG)
+    own = owner_reference(ME, centroid, CONFIG.with_(intrusion_reference="chunk"))
     assert att.owner == [Span(0, 2250)]  # the windows centred in it: ME and MOSTLY_ME
     expected = (ME + MOSTLY_ME) / np.linalg.norm(ME + MOSTLY_ME)
     np.testing.assert_allclose(own, expected, atol=1e-6)  # as this device and room make the owner sound
-    assert owner_reference(att, emb, att.window_scores, ME, CONFIG.with_(intrusion_reference="voiceprint")) is ME
+    assert owner_reference(ME, centroid, CONFIG.with_(intrusion_reference="voiceprint")) is ME
     lone = chunk([ME, YOU, YOU])  # one owner window is too little to stand for the owner
     lone_att = attribute_voiceprint(lone, ME, 3000, CONFIG)
-    assert owner_reference(lone_att, lone, lone_att.window_scores, ME, CONFIG) is ME
+    assert owner_reference(ME, chunk_owner(lone_att, lone, lone_att.window_scores, CONFIG), CONFIG) is ME
 
 
 @pytest.mark.slow

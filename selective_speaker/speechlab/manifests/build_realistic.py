@@ -263,6 +263,12 @@ def plan_similar(p: Planner) -> None:
               pair="closest", channel=PHONE)
 
 
+def _absent_speakers(p: Planner, owner: str) -> list[str]:
+    """The voices of a recording `owner` is not in: their closest voice and another owner's."""
+    impostor = p.closest[owner][0][0]
+    return [impostor, [v for v in ROTATION if v not in (owner, impostor)][int(p.rng.integers(0, 8))]]
+
+
 def plan_owner_absent(p: Planner) -> None:
     conditions = [
         ("clean", {}, []),
@@ -274,9 +280,7 @@ def plan_owner_absent(p: Planner) -> None:
     for i, owner in enumerate(ROTATION):
         kind, build, tags = conditions[i % len(conditions)]
         build = json.loads(json.dumps(build))
-        impostor = p.closest[owner][0][0]
-        second = [v for v in ROTATION if v not in (owner, impostor)][int(p.rng.integers(0, 8))]
-        speakers = [impostor, second]
+        impostor, second = speakers = _absent_speakers(p, owner)
         if "room" in build:
             build["room"] = {"dims": _room(p), "rt60": 0.5, "distances": {impostor: "wearer", second: 2.0}}
         for spec in build.get("noise", ()):
@@ -304,8 +308,7 @@ def plan_quiet(p: Planner) -> None:
         tags = ["far_owner" if mine != "wearer" else "near_owner", "room", "quiet", "hum"]
         p.add("far_field", kind, owner, [owner, *others], tags, pair=pair, **build)
     owner = p.owner("owner_absent_quiet")
-    impostor = p.closest[owner][0][0]
-    second = [v for v in ROTATION if v not in (owner, impostor)][int(p.rng.integers(0, 8))]
+    impostor, second = _absent_speakers(p, owner)
     build = {
         "room": {"dims": _room(p), "rt60": 0.5, "distances": {impostor: "wearer", second: 2.0}},
         "noise": json.loads(json.dumps(hum50)),
