@@ -13,10 +13,14 @@ latitude_validators = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
 longitude_validators = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 
+# Every chunk's file lies under this directory of the store (the orphan sweep walks it).
+CHUNK_AUDIO_DIR = "chunks"
+
+
 def chunk_audio_path(instance: Chunk, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     day = instance.start_ts.strftime("%Y/%m/%d")
-    return f"chunks/{instance.user_id}/{day}/{instance.audio_sha256}.{extension}"
+    return f"{CHUNK_AUDIO_DIR}/{instance.user_id}/{day}/{instance.audio_sha256}.{extension}"
 
 
 class Location(models.Model):

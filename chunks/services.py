@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from chunks.models import Chunk
+from chunks.models import CHUNK_AUDIO_DIR, Chunk
 from chunks.selectors import chunk_find_duplicate
 from selective_speaker.audio_files import (
     StorageUnavailable,
@@ -32,6 +32,7 @@ from selective_speaker.audio_files import (
     storage_errors,
 )
 from selective_speaker.jobs import SWEEP_BATCH, JobQueue, Outbox
+from selective_speaker.orphan_files import sweep_model_orphans
 from selective_speaker.request_id import stored_request_id
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,12 @@ def chunk_sweep_audio_retention(*, now: datetime | None = None) -> int:
     if dropped:
         log.info("audio retention (%s): deleted the audio of %s chunks", policy, dropped)
     return dropped
+
+
+def chunk_sweep_orphan_files(*, now: datetime | None = None) -> int:
+    """Delete stored chunk files that no chunk points at, past AUDIO_ORPHAN_GRACE_S (a periodic
+    job; selective_speaker/orphan_files.py says where they come from). Returns how many."""
+    return sweep_model_orphans(Chunk, prefix=CHUNK_AUDIO_DIR, now=now)
 
 
 def chunk_forget_utterance(*, chunk_id: int, start_ms: int, end_ms: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chunks.models import Chunk
 from chunks.places import chunk_geocode
 from chunks.processing import chunk_process
-from chunks.services import chunk_requeue_stale, chunk_sweep_audio_retention
+from chunks.services import chunk_requeue_stale, chunk_sweep_audio_retention, chunk_sweep_orphan_files
 from selective_speaker.jobs import request_scoped
 
 
@@ -30,3 +30,7 @@ def requeue_stale_chunks() -> int:
 
 def sweep_audio_retention() -> int:
     return chunk_sweep_audio_retention()
+
+
+def sweep_orphan_files() -> int:
+    return chunk_sweep_orphan_files()

@@ -14,9 +14,13 @@ from selective_speaker.validators import device_id_validator
 VOICEPRINT_DTYPE = np.dtype("<f4")
 
 
+# Every enrollment's recording lies under this directory of the store (the orphan sweep walks it).
+ENROLLMENT_AUDIO_DIR = "enrollments"
+
+
 def enrollment_audio_path(instance: Enrollment, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
-    return f"enrollments/{instance.user_id}/{uuid.uuid4().hex}.{extension}"
+    return f"{ENROLLMENT_AUDIO_DIR}/{instance.user_id}/{uuid.uuid4().hex}.{extension}"
 
 
 class Enrollment(models.Model):

@@ -20,7 +20,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment.models import DecisionReview, Enrollment, VoiceSample
+from enrollment.models import ENROLLMENT_AUDIO_DIR, DecisionReview, Enrollment, VoiceSample
 from enrollment.signals import voiceprint_ready
 from selective_speaker.audio_files import (
     StorageUnavailable,
@@ -34,8 +34,9 @@ from selective_speaker.audio_files import (
     storage_errors,
 )
 from selective_speaker.jobs import JobQueue
-from selective_speaker.request_id import stored_request_id
 from selective_speaker.json_values import json_safe
+from selective_speaker.orphan_files import sweep_model_orphans
+from selective_speaker.request_id import stored_request_id
 from selective_speaker.speech.audio import ms_to_samples
 from selective_speaker.speech.band import band_of
 from selective_speaker.speech.decision import DecisionRecord
@@ -180,6 +181,12 @@ def enrollment_requeue_stale(*, now=None) -> int:
     """The sweep (a periodic job): enqueue enrollments whose worker died mid-job or whose job
     the broker never took; returns how many were enqueued."""
     return ENROLLMENT_JOBS.requeue_stale(now=now)
+
+
+def enrollment_sweep_orphan_files(*, now=None) -> int:
+    """Delete stored recordings that no enrollment points at, past AUDIO_ORPHAN_GRACE_S (a
+    periodic job; selective_speaker/orphan_files.py says where they come from). Returns how many."""
+    return sweep_model_orphans(Enrollment, prefix=ENROLLMENT_AUDIO_DIR, now=now)
 
 
 # --- uncertain decisions: the review list and its verdicts ------------------------------------

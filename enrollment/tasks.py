@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enrollment.models import Enrollment
-from enrollment.services import enrollment_process, enrollment_requeue_stale
+from enrollment.services import enrollment_process, enrollment_requeue_stale, enrollment_sweep_orphan_files
 from selective_speaker.jobs import request_scoped
 
 
@@ -18,3 +18,7 @@ def process_enrollment(enrollment_id: int) -> str:
 
 def requeue_stale_enrollments() -> int:
     return enrollment_requeue_stale()
+
+
+def sweep_orphan_files() -> int:
+    return enrollment_sweep_orphan_files()

@@ -89,7 +89,8 @@ def save_with_stored_audio(row: Model) -> None:
     looked up on a fresh connection: there, the upload is accepted after all and nothing is
     raised; not there, the file goes; the database cannot tell (down), the file stays and the
     client's retry finds the row or stores the file again. An orphan file only costs space until
-    it is swept; a file deleted under an accepted row is lost for good.
+    the orphan sweep deletes it (orphan_files.py); a file deleted under an accepted row is lost
+    for good.
     """
     try:
         with transaction.atomic():

@@ -52,12 +52,18 @@ if CHUNK_BATCH_SECONDS < 0:
 # broker that lost it) is enqueued again; a duplicate delivery does nothing.
 JOB_ENQUEUE_GRACE_S = env_int("JOB_ENQUEUE_GRACE_S", 60)
 JOB_RESEND_AFTER_S = env_int("JOB_RESEND_AFTER_S", 3600)
+# Stored audio files no row points at (an upload whose commit was in doubt: orphan_files.py)
+# are deleted once older than AUDIO_ORPHAN_GRACE_S, by a sweep every AUDIO_ORPHAN_SWEEP_MINUTES.
+AUDIO_ORPHAN_GRACE_S = env_int("AUDIO_ORPHAN_GRACE_S", 3600)
+AUDIO_ORPHAN_SWEEP_MINUTES = env_int("AUDIO_ORPHAN_SWEEP_MINUTES", 1440)
 # Periodic jobs: (schedule name, task, every N minutes); written after every `migrate`.
 JOB_SWEEP_MINUTES = env_int("JOB_SWEEP_MINUTES", 1)
 JOB_SCHEDULES = [
     ("chunks.requeue_stale_chunks", "chunks.tasks.requeue_stale_chunks", JOB_SWEEP_MINUTES),
     ("enrollment.requeue_stale_enrollments", "enrollment.tasks.requeue_stale_enrollments", JOB_SWEEP_MINUTES),
     ("chunks.sweep_audio_retention", "chunks.tasks.sweep_audio_retention", env_int("AUDIO_RETENTION_SWEEP_MINUTES", 60)),
+    ("chunks.sweep_orphan_files", "chunks.tasks.sweep_orphan_files", AUDIO_ORPHAN_SWEEP_MINUTES),
+    ("enrollment.sweep_orphan_files", "enrollment.tasks.sweep_orphan_files", AUDIO_ORPHAN_SWEEP_MINUTES),
     ("webhooks.requeue_stale_deliveries", "webhooks.tasks.requeue_stale_deliveries", JOB_SWEEP_MINUTES),
     ("webhooks.prune_deliveries", "webhooks.tasks.prune_deliveries", 60),
 ]

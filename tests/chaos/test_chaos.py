@@ -13,13 +13,14 @@ each while the stream goes on: Redis is cut, PostgreSQL is cut (web and workers)
 cut, a worker cluster is killed with SIGKILL in the middle of a chunk and another is started,
 and every byte to PostgreSQL and Redis is delayed. Then everything is restored, the operator
 runs the scheduler and the sweep (what each cluster's guard does every 30 s) until the work is
-done, and the test checks:
+done, then the orphan-file sweep (with no grace), and the test checks:
 
 - every answer was below 500, or a 503 with Retry-After (and none went unanswered);
 - every upload was accepted in the end, and the database holds exactly the accepted chunks;
 - every accepted chunk is `done` exactly once: one stored result (its audit record has no
   earlier result), the stand-in engine's two utterances, no job reporting `done` twice;
-- no stored file is missing, none is orphaned (every file belongs to a row).
+- no stored file is missing, none is orphaned (every file belongs to a row): the orphan sweep
+  deleted the files of uploads whose commit was in doubt, and no file a row points at.
 
 The figures (requests, answers, faults, chunks accepted and lost) are printed and kept as the
 test's properties (JUnit XML). Job timings are production's, scaled down (stack.TIMINGS).
@@ -42,7 +43,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from chunks.models import Chunk
+from chunks.services import chunk_sweep_orphan_files
 from enrollment.models import Enrollment
+from enrollment.services import enrollment_sweep_orphan_files
 from selective_speaker.jobs import schedules_sync
 from tests.audio_samples import wav_bytes
 from tests.chunks.test_faults import EXPECTED_TEXTS
@@ -184,6 +187,10 @@ def test_it_keeps_every_accepted_chunk_through_outages(chaos, settings, capsys, 
     stack.wait_until_serving()  # the replacement cluster too
     accepted = {u.chunk_id for u in uploads if u.chunk_id is not None}
     statuses = drain(accepted, broker)
+    # the orphan-file sweep (a daily job): an upload whose commit was in doubt when PostgreSQL
+    # went away kept its file, and the client's retry stored it again under another name
+    settings.AUDIO_ORPHAN_GRACE_S = 0
+    orphans_swept = chunk_sweep_orphan_files() + enrollment_sweep_orphan_files()
     replies = list(traffic.replies)
     chunks = {c.id: c for c in Chunk.objects.all()}
     utterances = Counter(Utterance.objects.values_list("chunk_id", flat=True))
@@ -206,6 +213,7 @@ def test_it_keeps_every_accepted_chunk_through_outages(chaos, settings, capsys, 
         "server_errors": len(server_errors),
         "server_errors_not_503_retry_after": sum(not r.acceptable for r in server_errors),
         "unanswered": sum(r.status == 0 for r in replies),
+        "orphan_files_swept": orphans_swept,
         "engine_calls": sum(len(c.engine_calls()) for c in stack.clusters),
         "worker_clusters_started": len(stack.clusters),
         "proxy_connections": {"postgresql": dict(stack.postgresql.stats), "redis": dict(stack.redis.stats)},
