@@ -37,7 +37,7 @@ from selective_speaker.speech.windows import intersect_intervals, merge_interval
 from .manifest import EvalCase, case_turns, load_audio
 from .rttm import SpeakerTurn, speaker_intervals
 from .runner import Enrollments, run_case
-from .scoring import meets_goals, owner_absent_summary, ratio, recall_alone
+from .scoring import bystander_words, meets_goals, owner_absent_summary, ratio, recall_alone
 
 CARD_MIN_MS = 500  # settings.REVIEW_MIN_MS
 ME_SHARE = 0.5  # the owner says "me" when they speak in at least this share of the card
@@ -202,6 +202,7 @@ def summary_of(cases: Sequence[dict]) -> dict:
         "recall_alone": recall_alone(cases),
         "min_recall": min(recalls, default=None),
         "leak": ratio(total("leak_ms"), total("kept_ms")),
+        "bystander_words": bystander_words(cases),
         "max_leak": max(leaks, default=None),
         "cases_meeting_goals": sum(meets_goals(c) for c in cases),
         "owner_absent_kept_s": None if absent is None else absent["kept_s"],

@@ -84,8 +84,8 @@ def summary_row(name: str, summary: dict) -> list[str]:
 
 
 GROUP_COLUMNS = (
-    "group", "audio s", "recall", "owner alone", "worst recall", "leak", "worst leak", "goals", "absent kept s",
-    "worst absent", "VAD found", "decided owner",
+    "group", "audio s", "recall", "owner alone", "worst recall", "leak", "worst leak", "bystander words", "goals",
+    "absent kept s", "worst absent", "VAD found", "decided owner",
 )
 
 
@@ -99,12 +99,19 @@ def group_row(name: str, summary: dict) -> list[str]:
         pct(summary["min_recall"]),
         pct(summary["leak"]),
         pct(summary["max_leak"]),
+        words_cell(summary),
         f"{summary['cases_meeting_goals']}/{summary['cases']}",
         "—" if absent is None else f"{absent['kept_s']:.1f}",
         "—" if absent is None else f"{absent['worst_kept_s']:.1f}",
         pct(summary["recall_by_stage"]["speech"]),
         pct(summary["recall_by_stage"]["owner_regions"]),
     ]
+
+
+def words_cell(summary: dict) -> str:
+    """"2/3232": kept words said where only another speaker speaks, of all kept words."""
+    bystander, words = summary.get("bystander_words") or (0, 0)
+    return f"{bystander}/{words}" if words else "—"
 
 
 def print_groups(report: dict) -> None:
@@ -190,7 +197,8 @@ def print_report(report: dict, results: list[dict]) -> None:
     stages = ", ".join(f"{stage} {rtf:.4f}" for stage, rtf in summary["rtf"].items())
     print(
         "\nrecall: owner speech kept (owner alone: of the owner's speech nobody talks over) · leak: kept time that"
-        " is another speaker's speech · unowned: kept time that is not owner speech (leak + pauses/padding) ·"
+        " is another speaker's speech · bystander words: kept words whose middle only another speaker speaks at,"
+        " of all kept words · unowned: kept time that is not owner speech (leak + pauses/padding) ·"
         " FA/FR: region decisions, time-weighted · RTF: chunk job"
     )
     print(f"RTF per stage (seconds per second of audio): {stages}")
@@ -217,8 +225,8 @@ def print_report(report: dict, results: list[dict]) -> None:
 
 
 ANSWER_COLUMNS = (
-    "group", "answers", "recall", "owner alone", "worst recall", "leak", "worst leak", "goals", "absent kept s",
-    "me / not me",
+    "group", "answers", "recall", "owner alone", "worst recall", "leak", "worst leak", "bystander words", "goals",
+    "absent kept s", "me / not me",
 )
 
 
@@ -246,6 +254,7 @@ def print_answers(answers: dict | None) -> None:
                 pct(s["min_recall"]),
                 pct(s["leak"]),
                 pct(s["max_leak"]),
+                words_cell(s),
                 f"{s['cases_meeting_goals']}/{s['cases']}",
                 "—" if s["owner_absent_kept_s"] is None else f"{s['owner_absent_kept_s']:.1f}",
                 f"{s['me']} / {s['not_me']}",

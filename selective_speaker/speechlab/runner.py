@@ -15,7 +15,7 @@ from selective_speaker.speech.types import SAMPLE_RATE
 from .der import diarization_error
 from .manifest import AudioRef, EvalCase, case_turns, enrollment_audio, load_audio
 from .rttm import SpeakerTurn
-from .scoring import owner_coverage, owner_found_by_stage, region_errors, region_samples
+from .scoring import owner_coverage, owner_found_by_stage, region_errors, region_samples, word_counts
 from .wer import word_error
 
 
@@ -126,6 +126,8 @@ def run_case(
         turns, kept, regions = from_time(turns, kept, regions, case.score_from_ms)
     samples = region_samples(regions, turns, case.owner)
     coverage = owner_coverage(turns, case.owner, kept)
+    start = case.score_from_ms or 0
+    words = [(w.start_ms, w.end_ms) for s in result.segments for w in s.words if (w.start_ms + w.end_ms) // 2 >= start]
     timings = dict(result.timings)
     timings.setdefault("total", elapsed)
     out = {
@@ -143,6 +145,7 @@ def run_case(
         "threshold": record["threshold"],
         "segments": len(result.segments),
         "coverage": coverage.as_dict(),
+        "words": word_counts(turns, case.owner, words),
         "kept_s": coverage.kept_ms / 1000,
         "owner_found_ms": owner_found_by_stage(turns, case.owner, samples, kept),
         "regions": region_errors(samples).as_dict(),

@@ -118,6 +118,30 @@ def owner_coverage(turns: Sequence[SpeakerTurn], owner: str, kept: Iterable[Inte
     )
 
 
+def word_counts(turns: Sequence[SpeakerTurn], owner: str, words: Iterable[Interval]) -> dict:
+    """Kept words by who speaks at their middle: {"words", "bystander_words" (only another speaker:
+    a bystander's word in the owner's transcript), "overlapped_words" (the owner and another at once)}."""
+    owner_speech = speaker_intervals(turns, owner)
+    others = merge_intervals((t.start_ms, t.end_ms) for t in turns if t.speaker != owner)
+
+    def inside(ms: int, intervals) -> bool:
+        return any(lo <= ms < hi for lo, hi in intervals)
+
+    middles = [(start + end) // 2 for start, end in words]
+    heard_by = [(inside(m, owner_speech), inside(m, others)) for m in middles]
+    return {
+        "words": len(middles),
+        "bystander_words": sum(1 for own, other in heard_by if other and not own),
+        "overlapped_words": sum(1 for own, other in heard_by if other and own),
+    }
+
+
+def bystander_words(cases: Sequence[dict]) -> tuple[int, int]:
+    """(bystander words, words) kept over the cases (results written before words were counted: none)."""
+    counts = [c.get("words") or {} for c in cases]
+    return sum(w.get("bystander_words", 0) for w in counts), sum(w.get("words", 0) for w in counts)
+
+
 # --- per-region decisions -----------------------------------------------------------------------
 
 
@@ -306,6 +330,7 @@ def summarise(cases: Sequence[dict]) -> dict:
         "recall": ratio(total("owner_kept_ms"), total("owner_ms")),
         "recall_alone": recall_alone(cases),
         "leak": ratio(total("leak_ms"), total("kept_ms")),
+        "bystander_words": bystander_words(cases),
         "unowned": ratio(total("unowned_ms"), total("kept_ms")),
         "min_recall": min(recalls, default=None),
         "max_leak": max(leaks, default=None),

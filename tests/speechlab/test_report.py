@@ -20,7 +20,7 @@ def test_it_prints_condition_groups_with_owner_absent_kept_seconds(capsys):
         }
         return {
             "cases": cases, "audio_s": 60.0, "recall": recall, "min_recall": recall, "leak": 0.01, "max_leak": 0.02,
-            "cases_meeting_goals": 1, "recall_by_stage": {"speech": 0.9, "owner_regions": 0.8, "kept": recall},
+            "cases_meeting_goals": 1, "bystander_words": (1, 250), "recall_by_stage": {"speech": 0.9, "owner_regions": 0.8, "kept": recall},
             "owner_absent": absent,
         }
 
@@ -32,6 +32,7 @@ def test_it_prints_condition_groups_with_owner_absent_kept_seconds(capsys):
     print_groups(report)
     out = capsys.readouterr().out
     assert "absent kept s" in out and "noise (2)" in out and "75.0%" in out
+    assert "bystander words" in out and "1/250" in out
     assert "owner absent (goal 0 s each): 0/1 cases keep nothing; 3.5 s kept in all" in out
     print_groups({"by_group": {}})  # manifests without groups print nothing more
     assert capsys.readouterr().out == ""

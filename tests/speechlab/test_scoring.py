@@ -7,6 +7,7 @@ import pytest
 from selective_speaker.speechlab.rttm import SpeakerTurn
 from selective_speaker.speechlab.scoring import (
     RegionSample,
+    bystander_words,
     equal_error_point,
     meets_goals,
     owner_absent_summary,
@@ -19,6 +20,7 @@ from selective_speaker.speechlab.scoring import (
     summarise_by_group,
     threshold_meeting_goals,
     tradeoff_curve,
+    word_counts,
 )
 
 
@@ -46,6 +48,16 @@ def test_it_measures_owner_recall_and_bystander_leak():
     assert (cov.owner_alone_ms, cov.owner_alone_kept_ms) == (5000, 3000)
     assert cov.recall_alone == pytest.approx(3000 / 5000)
     assert cov.as_dict()["recall_alone"] == pytest.approx(0.6)
+
+
+def test_it_counts_kept_words_by_who_speaks_at_their_middle():
+    turns = [turn(0, 4000, "owner"), turn(3500, 6000, "guest"), turn(8000, 9000, "guest")]
+    words = [(0, 400), (3000, 3600), (3600, 4000), (4200, 4800), (6500, 7000), (8200, 8600)]
+    # middles: 200 owner · 3300 owner · 3800 both · 4500 guest only · 6750 nobody · 8400 guest only
+    counts = word_counts(turns, "owner", words)
+    assert counts == {"words": 6, "bystander_words": 2, "overlapped_words": 1}
+    cases = [{"words": counts}, {"words": word_counts(turns, "owner", [])}, {}]  # {}: written before words
+    assert bystander_words(cases) == (2, 6)
 
 
 def test_it_leaves_recall_and_leak_undefined_without_owner_speech_or_kept_time():
