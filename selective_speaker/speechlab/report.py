@@ -203,6 +203,7 @@ def print_report(report: dict, results: list[dict]) -> None:
     )
     print(f"RTF per stage (seconds per second of audio): {stages}")
     print(f"worst case: recall {pct(summary['min_recall'])}, leak {pct(summary['max_leak'])}")
+    print(f"bystander words (kept words said where only another speaker speaks / all kept words): {words_cell(summary)}")
     stage = summary["recall_by_stage"]
     print(
         f"owner speech found by the VAD {pct(stage['speech'])}, decided owner {pct(stage['owner_regions'])}, "

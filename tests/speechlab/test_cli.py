@@ -87,6 +87,8 @@ def test_it_evaluates_the_fixture_conversation_without_the_shared_data(tmp_path)
     assert case["coverage"]["recall"] >= 0.75
     assert case["coverage"]["leak"] <= 0.03
     assert case["regions"]["owner_regions"] > 0 and case["regions"]["other_regions"] > 0
+    assert case["words"]["words"] > 0 and case["words"]["bystander_words"] == 0  # the owner's words only
+    assert report["summary"]["bystander_words"] == [0, case["words"]["words"]]
     assert report["summary"]["rtf"]["total"] > 0
 
 
