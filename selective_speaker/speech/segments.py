@@ -8,9 +8,9 @@ VAD's `vad_min_silence_ms` (>= the gap rule); Whisper's word times open false ga
 fluent speech. Words of two stretches join by the gap rule (words of two owner stretches separated by somebody
 else's speech never share a segment, or that speech's time would count as the owner's). A
 segment is kept when it lasts at least `segment_min_ms` and holds at least
-`segment_min_chars` characters; one that lies mostly inside speech the owner confirmed as
-theirs ("Was this you?" → me) needs only the characters: a short "yes, tomorrow" they claimed
-is kept.
+`segment_min_chars` characters — rules for what the voice match decided alone. One that lies
+mostly inside speech the owner confirmed as theirs ("Was this you?" → me) needs only a word:
+their answer overrides both rules, so a "yes" or an "anon" they claimed is kept.
 
 A segment's edges are the owner stretch's edges where its first (last) word is the first
 (last) of its stretch: the VAD and the attribution place speech more accurately than
@@ -32,6 +32,7 @@ _SPACE = re.compile(r"\s+")
 # other side; a dash on its own, " - ", and a minus sign, "-5", keep their spaces).
 _HYPHEN_AFTER = re.compile(r"^-[^\W\d_]")
 _HYPHEN_BEFORE = re.compile(r"[^\W\d_]-$")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def join_words(words: list[Word]) -> str:
@@ -62,7 +63,7 @@ def build_segments(
     `run_of_stretch[i]` says which silence-joined run stretch i belongs to: words of different
     runs never merge. `similarity_of(start_ms, end_ms)` gives the owner similarity there.
     `uncertain_runs` marks runs kept only for review. `confirmed`: (start, end) ms the owner said
-    were theirs; a segment at least half inside them is kept however short.
+    were theirs; a segment at least half inside them is kept however short, if it holds a word.
     """
     ordered = sorted(words, key=lambda pair: pair[0].start_ms)
     first_of: dict[int, Word] = {}
@@ -97,7 +98,10 @@ def build_segments(
         end = max(max(w.end_ms for w in group), end_of(*pairs[-1]))
         text = join_words(group)
         claimed = 2 * sum(max(0, min(end, hi) - max(start, lo)) for lo, hi in confirmed) >= end - start
-        if (end - start < config.segment_min_ms and not claimed) or len(text) < config.segment_min_chars:
+        if claimed:
+            if not _LETTER_OR_DIGIT.search(text):
+                continue
+        elif end - start < config.segment_min_ms or len(text) < config.segment_min_chars:
             continue
         confidence = float(np.mean([w.probability for w in group]))
         segments.append(

@@ -43,7 +43,9 @@ def test_it_keeps_a_short_segment_the_owner_confirmed_as_theirs():
     (segment,) = build(pairs, [Span(100, 800)], [0], confirmed=[(0, 800)])
     assert segment.text == "tomorrow"
     assert build(pairs, [Span(100, 800)], [0], confirmed=[(600, 800)]) == []  # mostly unconfirmed
-    assert build(words((0, 500, "ok", 0)), [Span(0, 500)], [0], confirmed=[(0, 500)]) == []  # too few characters
+    # their answer overrides the characters rule too: a claimed "Ok." is what they said
+    assert [s.text for s in build(words((0, 500, "Ok.", 0)), [Span(0, 500)], [0], confirmed=[(0, 500)])] == ["Ok."]
+    assert build(words((0, 500, "...", 0)), [Span(0, 500)], [0], confirmed=[(0, 500)]) == []  # no word in it
 
 
 def test_it_never_joins_words_across_somebody_elses_speech():
