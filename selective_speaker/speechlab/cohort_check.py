@@ -31,9 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from selective_speaker.speech.types import ms_to_samples
+
 from .manifest import load_audio, load_manifest, resolve_data_root, resolve_manifest_path
 
 MIN_REGION_MS = 300
+COHORT_CLIP_MS = 8000  # each cohort clip's first 8 s
 
 
 def as_norm(score: float, enrolled: np.ndarray, test: np.ndarray, cohort: np.ndarray, top: int) -> float:
@@ -63,10 +66,11 @@ def operating_points(rows: Sequence[tuple], column: int) -> list[tuple[str, floa
     out = []
     for name, threshold in points:
         groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # owner ms, owner kept, other kept
-        for group, _, truth, ms, *scores in present:
+        for r in present:
+            group, _, truth, ms = r[:4]
             row = groups[group]
             row[0] += ms if truth == "owner" else 0
-            if scores[column - 4] > threshold:
+            if r[column] > threshold:
                 row[1 if truth == "owner" else 2] += ms
         figures = {g: (100 * v[1] / max(v[0], 1), 100 * v[2] / max(v[1] + v[2], 1)) for g, v in sorted(groups.items())}
         absent_s = sum(r[3] for r in absent if r[column] > threshold) / 1000
@@ -79,21 +83,19 @@ def cohort_embeddings(embedder, data_root: Path) -> dict[str, np.ndarray]:
 
     pool = voice_pool(data_root)
     return {
-        voice: np.stack([embedder.embed_audio(load_audio(ref)[: 16000 * 8]) for ref in (*v.conversation, *v.enroll)])
+        voice: np.stack(
+            [embedder.embed_audio(load_audio(ref)[: ms_to_samples(COHORT_CLIP_MS)]) for ref in (*v.conversation, *v.enroll)]
+        )
         for voice, v in pool.items()
     }
 
 
-def region_rows(results: dict, cohort: dict[str, np.ndarray], top: int) -> list[tuple]:
+def region_rows(engine, config, results: dict, cohort: dict[str, np.ndarray], top: int) -> list[tuple]:
+    """(group, owner absent, truth, ms, raw score, normalised score) of every region long enough."""
     from selective_speaker.speech.band import chunk_voiceprint
-    from selective_speaker.speech.cli import default_model_dir
-    from selective_speaker.speech.config import EngineConfig
-    from selective_speaker.speech.engine import Engine
 
     from .runner import Enrollments
 
-    config = EngineConfig.from_env(os.environ, defaults={"model_cache_dir": default_model_dir()})
-    engine = Engine.shared(config)
     enrollments = Enrollments(engine)
     path = resolve_manifest_path(results["manifest"])
     recipes = {c["id"]: json.dumps(c.get("build", {})) for c in json.loads(path.read_text())["cases"]}
@@ -111,7 +113,7 @@ def region_rows(results: dict, cohort: dict[str, np.ndarray], top: int) -> list[
             ms = region["end_ms"] - region["start_ms"]
             if region["truth"] not in ("owner", "other") or ms < MIN_REGION_MS:
                 continue
-            test = engine.embedder.embed_audio(audio[region["start_ms"] * 16 : region["end_ms"] * 16])
+            test = engine.embedder.embed_audio(audio[ms_to_samples(region["start_ms"]) : ms_to_samples(region["end_ms"])])
             raw = float(test @ voiceprint)
             rows.append((case.group, case.owner_absent, region["truth"], ms, raw, as_norm(raw, voiceprint, test, held_out, top)))
         print(case.id, file=sys.stderr, flush=True)
@@ -129,8 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from selective_speaker.speech.config import EngineConfig
     from selective_speaker.speech.engine import Engine
 
-    engine = Engine.shared(EngineConfig.from_env(os.environ, defaults={"model_cache_dir": default_model_dir()}))
-    rows = region_rows(results, cohort_embeddings(engine.embedder, resolve_data_root(args.data_root)), args.top)
+    config = EngineConfig.from_env(os.environ, defaults={"model_cache_dir": default_model_dir()})
+    engine = Engine.shared(config)
+    cohort = cohort_embeddings(engine.embedder, resolve_data_root(args.data_root))
+    rows = region_rows(engine, config, results, cohort, args.top)
     for column, name in ((4, "raw cosine"), (5, f"AS-norm (top {args.top})")):
         for point, threshold, absent_s, figures in operating_points(rows, column):
             cells = "  ".join(f"{g} {r:.1f}/{leak:.1f}" for g, (r, leak) in figures.items())
