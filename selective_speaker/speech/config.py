@@ -116,6 +116,9 @@ class EngineConfig:
     # A chunk with speech but no owner stretch is indeterminate (not done-and-empty) when at
     # least this share of its speech is uncertain. Set by hand: "most of it could be the owner".
     indeterminate_uncertain_share: float = 0.5
+    # Noisy chunks (speech/noise_level.py says how 8 was chosen; None: off): a chunk with nothing
+    # accepted whose speech stands less than this many dB above its noise is indeterminate, not done.
+    noisy_snr_db: float | None = 8.0
 
     # --- boundary refinement (refine_boundaries) ------------------------------------------
     # Where the owner hands over to another voice without a pause, the embed_window_ms windows

@@ -22,7 +22,8 @@ Which keys are present depends on how far the chunk got:
 * anchored strategy, once diarized: diarization_model, enroll_ms, pad_ms, enroll_dominance,
   labels, dominance, owner_label (null when no label dominates the enrollment window);
 * when a narrow-band voiceprint was passed (band matching): band ("narrow" or "wide");
-* once speech was measured: speech_ms;
+* once speech was measured: speech_ms, then (voiceprint strategy) snr_db, how far that speech
+  stands above the chunk's noise (noise_level.py);
 * voiceprint strategy, once attributed: windows, then (with negatives) negatives,
   negative_margin, vetoed_ms, then clusters (null when the windows were not clustered);
 * once regions were decided: owner_ms, uncertain_ms;
@@ -57,6 +58,7 @@ NEGATIVES_KEYS = ("negatives", "negative_margin", "vetoed_ms")
 OPTIONAL_KEYS = (
     "band",
     "speech_ms",
+    "snr_db",
     "windows",
     "owner_ms",
     "uncertain_ms",
@@ -145,6 +147,7 @@ class DecisionRecord:
     anchor: AnchorDecision | None = None  # anchored strategy only
     band: str | None = None  # "narrow"/"wide" when a narrow-band voiceprint was given (band.py)
     speech_ms: int | None = None  # speech found (VAD, or diarized turns when anchored)
+    snr_db: float | None = None  # voiceprint: the speech's level above the noise (noise_level.py)
     windows: int | None = None  # voiceprint: embedding windows scored
     negatives: NegativesDecision | None = None  # voiceprint, only when negatives were passed
     clusters: int | None = None  # voiceprint: written beside `windows` (None there: not clustered)
@@ -185,6 +188,8 @@ class DecisionRecord:
             data["band"] = self.band
         if self.speech_ms is not None:
             data["speech_ms"] = self.speech_ms
+        if self.snr_db is not None:
+            data["snr_db"] = self.snr_db
         if self.windows is not None:
             data["windows"] = self.windows
         if self.negatives is not None:
@@ -227,6 +232,7 @@ class DecisionRecord:
             anchor=anchor,
             band=data.get("band"),
             speech_ms=data.get("speech_ms"),
+            snr_db=data.get("snr_db"),
             windows=data.get("windows"),
             negatives=negatives,
             clusters=data.get("clusters"),

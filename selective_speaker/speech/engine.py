@@ -30,6 +30,7 @@ from .decision import AnchorDecision, DecisionRecord, NegativesDecision, RegionD
 from .embedding import SpeakerEmbedder
 from .enroll_checks import second_voice_share
 from .intrusions import carve_intrusions
+from .noise_level import is_noisy, noisy_reason, speech_snr_db
 from .segments import join_words, word_edit_distance
 from .timing import Timer
 from .transcription import PendingChunk, pending_chunk, transcribe_pending
@@ -281,6 +282,8 @@ class Engine:
         decision.speech_ms = total_ms(spans)
         if not spans:
             return self._empty(duration_ms, decision, timer, started, "no speech found")
+        snr = speech_snr_db(audio, spans)
+        decision.snr_db = None if snr is None else round(snr, 1)
         with timer.stage("embed"):
             emb = embed_speech(audio, spans, self.embedder, config)
         with timer.stage("attribute"):
@@ -293,9 +296,15 @@ class Engine:
             decision.negatives = NegativesDecision(len(negatives), config.negative_margin, att.vetoed_ms)
         decision.clusters = int(att.cluster_labels.max() + 1) if att.cluster_labels is not None else None
         _record_regions(decision, att)
-        in_doubt = decision.uncertain_ms >= config.indeterminate_uncertain_share * decision.speech_ms
-        if not att.owner and (in_doubt or decision_band == NARROW_UNMATCHED):
-            reason = UNMATCHED_REASON if decision_band == NARROW_UNMATCHED else "the owner match is uncertain"
+        reason = None  # why a chunk with nothing accepted cannot be called done-and-empty
+        if not att.owner:
+            if decision_band == NARROW_UNMATCHED:
+                reason = UNMATCHED_REASON
+            elif is_noisy(snr, config):
+                reason = noisy_reason(snr)
+            elif decision.uncertain_ms >= config.indeterminate_uncertain_share * decision.speech_ms:
+                reason = "the owner match is uncertain"
+        if reason:
             result = self._empty(duration_ms, decision, timer, started, reason)
             result.status = ChunkStatus.INDETERMINATE
             return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -156,6 +157,7 @@ def build_report(manifest, data_root: Path, config: EngineConfig, scored: list[d
         "by_tag": summarise_by_tag(scored),
         "by_group": summarise_by_group(scored),
         "owner_absent": owner_absent_summary(scored),
+        "indeterminate": indeterminate_summary(scored),
         "tradeoff": {
             "note": "re-deciding regions at other thresholds (estimate; `calibrate` is exact for attribution)",
             "curve": curve,
@@ -165,6 +167,18 @@ def build_report(manifest, data_root: Path, config: EngineConfig, scored: list[d
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "cases": results,
     }
+
+
+def indeterminate_summary(scored: list[dict]) -> dict:
+    """How many cases' chunks the engine called indeterminate (nothing kept, and it says why), per
+    reason, owner-absent ones apart: {"cases", "owner_absent", "reasons": {reason: cases}}."""
+    marked = [c for c in scored if c.get("status") == "indeterminate"]
+    reasons: dict[str, int] = {}
+    for case in marked:
+        # the measured figure inside a reason ("speech 4 dB above the noise") varies per case
+        key = re.sub(r" \(.*\)$", "", case.get("reason") or "")
+        reasons[key] = reasons.get(key, 0) + 1
+    return {"cases": len(marked), "owner_absent": sum(bool(c.get("owner_absent")) for c in marked), "reasons": reasons}
 
 
 def write_report(report: dict, scored: list[dict], config: EngineConfig, out: Path) -> None:
@@ -210,6 +224,10 @@ def print_report(report: dict, results: list[dict]) -> None:
         f"inside kept segments {pct(stage['kept'])}"
     )
     print(f"peak memory (max RSS): {report['peak_rss_mb']:.0f} MiB")
+    marked = report.get("indeterminate")
+    if marked and marked["cases"]:
+        why = "; ".join(f"{reason} ×{n}" for reason, n in sorted(marked["reasons"].items()))
+        print(f"indeterminate (nothing kept, and why): {marked['cases']} cases, {marked['owner_absent']} of them owner-absent — {why}")
     goal, eer = report["tradeoff"]["meets_goals"], report["tradeoff"]["equal_error"]
     if not report["tradeoff"]["curve"]:
         print("this strategy records no similarity per region: no threshold trade-off")

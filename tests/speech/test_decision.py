@@ -28,6 +28,7 @@ VOICEPRINT = {
     "regions": REGIONS,
     "rms_dbfs": -23.4,
     "speech_ms": 4000,
+    "snr_db": 17.5,
     "windows": 5,
     "negatives": 2,
     "negative_margin": 0.1,

@@ -159,6 +159,23 @@ def test_it_asks_the_owner_about_a_phone_line_it_has_no_narrow_band_voiceprint_f
     assert matched.status == ChunkStatus.DONE and matched.segments and matched.decision.band == "narrow"
 
 
+def test_a_chunk_too_noisy_to_tell_voices_apart_with_nothing_kept_says_so(engine, owner_voiceprint, conversation):
+    from selective_speaker.speech.engine import Engine
+
+    audio, turns = conversation
+    bystander = np.concatenate([audio[s * 16 : e * 16] for s, e, who in turns if who == BYSTANDER])
+    clean = engine.process_chunk(bystander, voiceprint=owner_voiceprint)
+    assert clean.status == ChunkStatus.DONE and clean.segments == [] and clean.decision.snr_db > 30
+    speech_rms = np.sqrt(np.mean(bystander**2))
+    noise = np.random.default_rng(3).standard_normal(bystander.size) * speech_rms * 10 ** (5 / 20)  # -5 dB
+    noisy = engine.process_chunk((bystander + noise).astype(np.float32), voiceprint=owner_voiceprint)
+    assert noisy.status == ChunkStatus.INDETERMINATE and noisy.segments == []
+    assert noisy.decision.snr_db < engine.config.noisy_snr_db
+    assert noisy.reason == f"too noisy to tell voices apart (speech {noisy.decision.snr_db:.0f} dB above the noise)"
+    off = Engine.shared(engine.config.with_(noisy_snr_db=None))
+    assert off.process_chunk((bystander + noise).astype(np.float32), voiceprint=owner_voiceprint).status == ChunkStatus.DONE
+
+
 def test_it_reports_silence_as_done_with_no_segments(engine, owner_voiceprint):
     result = engine.process_chunk(np.zeros(16000 * 5, dtype=np.float32), voiceprint=owner_voiceprint)
     assert result.status == ChunkStatus.DONE and result.segments == []

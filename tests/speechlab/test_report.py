@@ -36,3 +36,20 @@ def test_it_prints_condition_groups_with_owner_absent_kept_seconds(capsys):
     assert "owner absent (goal 0 s each): 0/1 cases keep nothing; 3.5 s kept in all" in out
     print_groups({"by_group": {}})  # manifests without groups print nothing more
     assert capsys.readouterr().out == ""
+
+
+def test_it_counts_indeterminate_cases_by_reason_without_their_measured_figures():
+    from selective_speaker.speechlab.report import indeterminate_summary
+
+    cases = [
+        {"status": "indeterminate", "reason": "too noisy to tell voices apart (speech 5 dB above the noise)", "owner_absent": True},
+        {"status": "indeterminate", "reason": "too noisy to tell voices apart (speech 7 dB above the noise)", "owner_absent": False},
+        {"status": "indeterminate", "reason": "the owner match is uncertain", "owner_absent": False},
+        {"status": "done", "reason": "", "owner_absent": True},
+    ]
+    assert indeterminate_summary(cases) == {
+        "cases": 3,
+        "owner_absent": 1,
+        "reasons": {"too noisy to tell voices apart": 2, "the owner match is uncertain": 1},
+    }
+    assert indeterminate_summary(cases[3:]) == {"cases": 0, "owner_absent": 0, "reasons": {}}
