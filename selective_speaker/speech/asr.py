@@ -5,6 +5,15 @@ Backends return words with chunk-relative times in ms:
 * ``FasterWhisperASR`` (default): CTranslate2, int8 on CPU, word timestamps.
 * ``WhisperXASR`` (optional ``gpu`` extra): batched inference and wav2vec2 alignment.
 
+Both decode by beam search only (EngineConfig.asr_temperature_fallback off). Whisper's own default
+redoes a decoding whose text looks wrong (compression ratio over 2.4, mean log-probability under -1)
+by random sampling at rising temperatures. That happens on noisy stretches, and then the same audio
+gets different words on every run: a chunk reprocessed after a "Was this you?" answer rewrote
+utterances nobody had asked about, and the eval's figures after answers were not reproducible (café
+noise at 0 dB, the same answers: 19.7, 43.5 and 47.0 % of the owner's speech kept in three runs).
+Seeding CTranslate2's generator does not make the draws repeatable. README "Recognition is
+deterministic" has what beam search alone measures against the fallback.
+
 ``transcribe_stretches`` packs the owner's stretches back to back (a short silence between
 them) so the encoder runs on owner speech only — not on bystanders, not on 30 s of padding
 per short turn — and maps each word back to where it was said in the chunk.
@@ -30,6 +39,12 @@ log = logging.getLogger(__name__)
 
 # The longest packed audio handed to the recogniser at once (see _transcribe_in_parts).
 PART_MS = 120_000
+# Whisper's decoding temperatures with the fallback (faster-whisper's and whisperx's default) and without it.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def temperatures(config: EngineConfig) -> list[float]:
+    return list(FALLBACK_TEMPERATURES if config.asr_temperature_fallback else FALLBACK_TEMPERATURES[:1])
 
 
 class ASRBackend(Protocol):
@@ -56,6 +71,7 @@ class FasterWhisperASR:
         except Exception as exc:  # CTranslate2/hub errors are many and untyped
             raise ModelError(f"cannot load ASR model {config.asr_model!r}: {exc}") from exc
         self.beam_size = config.asr_beam_size
+        self.temperature = temperatures(config)
         self.language = config.asr_language if not self.model.model.is_multilingual or config.asr_language else None
         if not self.model.model.is_multilingual:
             self.language = "en"
@@ -65,6 +81,7 @@ class FasterWhisperASR:
             audio,
             language=self.language,
             beam_size=self.beam_size,
+            temperature=self.temperature,
             word_timestamps=True,
             vad_filter=False,
             condition_on_previous_text=False,
@@ -93,7 +110,11 @@ class WhisperXASR:
         self.language = config.asr_language
         self.align_model = config.asr_align_model
         self.model = whisperx.load_model(
-            source, self.device, compute_type=config.asr_compute_type, language=self.language
+            source,
+            self.device,
+            compute_type=config.asr_compute_type,
+            language=self.language,
+            asr_options={"temperatures": temperatures(config)},
         )
         self._aligners: dict[str, tuple] = {}
 

@@ -216,16 +216,16 @@ class EngineConfig:
 
     # --- ASR -----------------------------------------------------------------------------
     asr_backend: str = "faster-whisper"
-    # "bundled:base", "bundled:tiny.en", a faster-whisper hub name ("small", "large-v3")
-    # or a local CTranslate2 model directory
+    # "bundled:base", "bundled:tiny.en", a faster-whisper hub name ("small", "large-v3") or a local CTranslate2 dir
     asr_model: str = "bundled:base"
     asr_device: str = "cpu"
     asr_compute_type: str = "int8"
     asr_beam_size: int = 5
+    # Whisper's fallback, a doubtful decoding redone by random sampling (asr.py: off, same audio → same words)
+    asr_temperature_fallback: bool = False
     asr_language: str | None = "en"
     asr_batch_size: int = 8  # whisperx only
-    # whisperx only: the wav2vec2 alignment model (a hub name or a local directory); None = whisperx's
-    # default for the language, fetched from its hub on first use
+    # whisperx only: the wav2vec2 alignment model (hub name or local dir); None: the language's default, from its hub
     asr_align_model: str | None = None
     asr_pack_gap_ms: int = 300  # silence between packed owner stretches
 

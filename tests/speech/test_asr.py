@@ -5,7 +5,7 @@ from selective_speaker.speech.asr import load_asr, pack_stretches, transcribe_so
 from selective_speaker.speech.config import EngineConfig
 from selective_speaker.speech.types import ModelError, Span, Word
 
-from .conftest import ENROLLMENT_FILES, load
+from .conftest import CONVERSATION, ENROLLMENT_FILES, load
 
 
 def test_it_packs_stretches_with_silence_between_and_maps_times_back():
@@ -160,6 +160,7 @@ def test_it_drives_whisperx_batched_with_alignment(monkeypatch, tmp_path):
     load = stand_in.calls[0]
     assert load[:3] == ("load_model", str(model_dir), "cuda")
     assert load[3]["compute_type"] == "float16" and load[3]["language"] == "en"
+    assert load[3]["asr_options"] == {"temperatures": [0.0]}  # beam search only: the same audio, the same words
     assert ("transcribe", 16000, {"batch_size": 16, "language": "en"}) in stand_in.calls
     # the alignment model loads once per language, however many chunks follow
     assert [c for c in stand_in.calls if c[0] == "load_align_model"] == [("load_align_model", "en", "cuda", None)]
@@ -196,3 +197,22 @@ def test_it_hands_long_packed_audio_to_the_recogniser_in_parts_cut_between_stret
     out = transcribe_stretches(PartASR([]), audio, stretches, gap_ms=300)
     assert parts == [2600, 1300, 3000]  # the 3 s stretch, longer than a part, is one of its own
     assert [(w.start_ms, w.text, i) for w, i in out] == [(100, "w1", 0), (4100, "w2", 2), (6100, "w3", 3)]
+
+
+def test_the_recogniser_gives_the_same_words_for_the_same_audio_every_time(engine_config):
+    # a noisy stretch on which Whisper's own default (the temperature fallback) drew different words
+    # on each of three runs; beam search alone gives one answer
+    audio = load(CONVERSATION)[16000 * 2 : 16000 * 8]
+    noise = np.random.default_rng(5).standard_normal(audio.size) * 2 * np.sqrt(np.mean(audio**2))  # -6 dB
+    noisy = (audio + noise).astype(np.float32)
+    asr = load_asr(engine_config)
+    assert asr.temperature == [0.0]
+    runs = {" ".join(w.text for w in asr.transcribe(noisy)) for _ in range(3)}
+    assert len(runs) == 1
+
+
+def test_the_temperature_fallback_can_be_turned_back_on():
+    from selective_speaker.speech.asr import FALLBACK_TEMPERATURES, temperatures
+
+    assert temperatures(EngineConfig()) == [0.0]
+    assert temperatures(EngineConfig(asr_temperature_fallback=True)) == list(FALLBACK_TEMPERATURES)
