@@ -44,7 +44,8 @@ def band_frame_power(audio: np.ndarray) -> np.ndarray:
     """Power of each FRAME_MS frame of `audio` inside the telephone band (Hann-windowed spectrum)."""
     frame = ms_to_samples(FRAME_MS)
     count = audio.size // frame
-    frames = np.asarray(audio[: count * frame], dtype=np.float32).reshape(count, frame) * np.hanning(frame).astype(np.float32)
+    frames = np.asarray(audio[: count * frame], dtype=np.float32).reshape(count, frame)
+    frames = frames * np.hanning(frame).astype(np.float32)
     freqs = np.fft.rfftfreq(frame, 1 / SAMPLE_RATE)
     inside = (freqs >= NARROW_BAND_HZ[0]) & (freqs <= NARROW_BAND_HZ[1])
     return np.sum(np.abs(np.fft.rfft(frames, axis=1)[:, inside]) ** 2, axis=1, dtype=np.float64)
@@ -62,7 +63,9 @@ def speech_snr_db(audio: np.ndarray, spans: list[Span]) -> float | None:
     if not inside.any():
         return None
     # the noise floor from 100 ms stretches: a single frame's power scatters widely about its mean
-    steady = np.convolve(power, np.ones(NOISE_FRAMES) / NOISE_FRAMES, mode="valid") if power.size >= NOISE_FRAMES else power
+    steady = power
+    if power.size >= NOISE_FRAMES:
+        steady = np.convolve(power, np.ones(NOISE_FRAMES) / NOISE_FRAMES, mode="valid")
     noise = float(np.percentile(steady, NOISE_PERCENTILE))
     speech = float(power[inside].mean()) - noise
     if noise <= 0:
