@@ -39,6 +39,15 @@ def band_limit(audio: np.ndarray) -> np.ndarray:
     return sosfiltfilt(_band_filter(), audio).astype(np.float32)
 
 
+def frame_power_spectra(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(power spectrum of each Hann-windowed row of `frames`, the bins' frequencies in Hz), in the
+    frames' own precision: the one spectrum the band measure here and the noise level
+    (noise_level.py) are taken from."""
+    frame = frames.shape[1]
+    spectra = np.abs(np.fft.rfft(frames * np.hanning(frame).astype(frames.dtype), axis=1)) ** 2
+    return spectra, np.fft.rfftfreq(frame, 1.0 / SAMPLE_RATE)
+
+
 def high_band_ratio_db(audio: np.ndarray, *, frame: int = 512) -> float:
     """Energy above the telephone band relative to the energy in it, dB (-inf: none above).
 
@@ -52,8 +61,8 @@ def high_band_ratio_db(audio: np.ndarray, *, frame: int = 512) -> float:
     frames = audio[: n * frame].reshape(n, frame)
     energy = (frames**2).sum(axis=1)
     loud = frames[energy >= np.quantile(energy, 0.75)]
-    spectrum = (np.abs(np.fft.rfft(loud * np.hanning(frame), axis=1)) ** 2).sum(axis=0)
-    freqs = np.fft.rfftfreq(frame, 1.0 / SAMPLE_RATE)
+    spectra, freqs = frame_power_spectra(loud)
+    spectrum = spectra.sum(axis=0)
     inside = spectrum[(freqs >= NARROW_BAND_HZ[0]) & (freqs < NARROW_BAND_HZ[1])].sum()
     above = spectrum[(freqs >= HIGH_BAND_HZ[0]) & (freqs < HIGH_BAND_HZ[1])].sum()
     if inside <= 0:

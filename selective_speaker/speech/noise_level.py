@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .band import NARROW_BAND_HZ
-from .types import SAMPLE_RATE, Span, ms_to_samples
+from .band import NARROW_BAND_HZ, frame_power_spectra
+from .types import Span, ms_to_samples
 
 FRAME_MS = 20
 NOISE_PERCENTILE = 10
@@ -44,11 +44,9 @@ def band_frame_power(audio: np.ndarray) -> np.ndarray:
     """Power of each FRAME_MS frame of `audio` inside the telephone band (Hann-windowed spectrum)."""
     frame = ms_to_samples(FRAME_MS)
     count = audio.size // frame
-    frames = np.asarray(audio[: count * frame], dtype=np.float32).reshape(count, frame)
-    frames = frames * np.hanning(frame).astype(np.float32)
-    freqs = np.fft.rfftfreq(frame, 1 / SAMPLE_RATE)
+    spectra, freqs = frame_power_spectra(np.asarray(audio[: count * frame], dtype=np.float32).reshape(count, frame))
     inside = (freqs >= NARROW_BAND_HZ[0]) & (freqs <= NARROW_BAND_HZ[1])
-    return np.sum(np.abs(np.fft.rfft(frames, axis=1)[:, inside]) ** 2, axis=1, dtype=np.float64)
+    return np.sum(spectra[:, inside], axis=1, dtype=np.float64)
 
 
 def speech_snr_db(audio: np.ndarray, spans: list[Span]) -> float | None:
