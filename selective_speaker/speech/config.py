@@ -121,18 +121,19 @@ class EngineConfig:
     noisy_snr_db: float | None = 8.0
 
     # --- boundary refinement (refine_boundaries) ------------------------------------------
-    # Where the owner hands over to another voice without a pause, the embed_window_ms windows
-    # blur the change over about one window; short windows around the boundary, each compared
-    # with the voiceprint and with the neighbouring voice's centroid, place it precisely. Short
-    # windows of refine_window_ms every refine_hop_ms, centred within refine_radius_ms of the
-    # boundary. Set by hand with the first engine: 600 ms is about the shortest window CAM++
-    # still tells voices apart on, the radius covers the blur of one 1.5 s window, and the hop
-    # is the precision wanted. The other voice's centroid is the mean of the regular windows
-    # lying at least refine_centroid_inside of their length inside its region (hand-set).
+    # The embed_window_ms windows blur a hand-over over about one window; short windows (600 ms,
+    # about the shortest CAM++ still tells voices apart on, every 100 ms, centred within the
+    # blur of one 1.5 s window) compared with the voiceprint and with the other voice's centroid
+    # (regular windows at least refine_centroid_inside inside its region) place it. Hand-set.
     refine_radius_ms: int = 1000
     refine_window_ms: int = 600
     refine_hop_ms: int = 100
     refine_centroid_inside: float = 0.8
+    # Then each hand-over moves onto the longest pause within pause_snap_ms (0: off): pause_min_ms or
+    # more within pause_floor_db of the chunk's quiet level (speech/pauses.py; README says why).
+    pause_snap_ms: int = 300
+    pause_min_ms: int = 50
+    pause_floor_db: float = 6.0
 
     # --- another voice inside an owner region (speech/intrusions.py) -------------------------
     # Where a regular window inside an owner region scores below the threshold or intrusion_dip
@@ -259,20 +260,17 @@ class EngineConfig:
         for name in ("accept_threshold", "narrowband_accept_threshold"):
             if not -1.0 <= getattr(self, name) <= 1.0:
                 problems.append(f"{name} must lie in [-1, 1]")
-        if self.uncertain_margin < 0:
-            problems.append("uncertain_margin must not be negative")
+        for name in ("uncertain_margin", "negative_margin", "doubt_gap"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative")
         if not 0.0 < self.narrowband_vad_threshold < 1.0:
             problems.append("narrowband_vad_threshold must lie in (0, 1)")
-        if self.negative_margin < 0:
-            problems.append("negative_margin must not be negative")
         if self.vad_quiet_dbfs is not None and not -90.0 <= self.vad_quiet_dbfs <= 0.0:
             problems.append("vad_quiet_dbfs must lie in [-90, 0] dBFS (or None: off)")
         if not 0 <= self.vad_highpass_hz < 8000 or self.vad_max_gain_db < 0:  # 16 kHz audio
             problems.append("vad_highpass_hz must lie in [0, 8000) Hz and vad_max_gain_db must not be negative")
         if self.doubt_margin is not None and self.doubt_margin <= 0:
             problems.append("doubt_margin must be positive (or None: off)")
-        if self.doubt_gap < 0:
-            problems.append("doubt_gap must not be negative")
         if not 0.5 <= self.enroll_dominance <= 1.0:
             problems.append("enroll_dominance must lie in [0.5, 1]")
         if self.smoothing_windows < 1 or self.smoothing_windows % 2 == 0:
@@ -281,6 +279,8 @@ class EngineConfig:
             problems.append("embed_hop_ms must be positive and at most embed_window_ms")
         if self.refine_hop_ms <= 0 or self.refine_window_ms < self.refine_hop_ms:
             problems.append("refine_hop_ms must be positive and at most refine_window_ms")
+        if self.pause_snap_ms < 0 or self.pause_min_ms <= 0 or self.pause_floor_db <= 0:
+            problems.append("pause_snap_ms must not be negative, pause_min_ms and pause_floor_db must be positive")
         for name in ("indeterminate_uncertain_share", "enroll_second_voice_share", "refine_centroid_inside"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 problems.append(f"{name} must lie in [0, 1]")

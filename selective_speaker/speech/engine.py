@@ -22,6 +22,7 @@ from .attribution import (
     confirmed_speech,
     owner_in_doubt,
     refine_boundaries,
+    with_regions,
 )
 from .audio import rms_dbfs
 from .band import NARROW_UNMATCHED, chunk_voiceprint, narrow_voiceprint
@@ -31,6 +32,7 @@ from .embedding import SpeakerEmbedder
 from .enroll_checks import second_voice_share
 from .intrusions import carve_intrusions
 from .noise_level import is_noisy, noisy_reason, speech_snr_db
+from .pauses import snap_to_pauses
 from .segments import join_words, word_edit_distance
 from .timing import Timer
 from .transcription import PendingChunk, pending_chunk, transcribe_pending
@@ -364,13 +366,15 @@ class Engine:
 
 def decide_owner(emb, embedder, voiceprint, duration_ms: int, config: EngineConfig, negatives=None) -> Attribution:
     """The voiceprint strategy's owner decision on a chunk's window embeddings: windows scored and
-    thresholded, hand-overs placed, other voices carved out of owner regions (the engine, and
-    speechlab's region sweep)."""
+    thresholded, hand-overs placed, other voices carved out of owner regions, hand-overs moved onto
+    pauses (the engine, and speechlab's region sweep)."""
     att = attribute_voiceprint(emb, voiceprint, duration_ms, config, negatives)
     if config.refine_boundaries:
         att = refine_boundaries(att, emb, embedder, voiceprint, config)
     if config.intrusion_scan:
         att = carve_intrusions(att, emb, embedder, voiceprint, config, negatives)
+    if config.pause_snap_ms:
+        att = with_regions(att, snap_to_pauses(att.regions, emb.feats, config))
     return att
 
 
