@@ -74,7 +74,7 @@ def pauses_near(quiet: np.ndarray, cut_ms: int, radius_ms: int, min_ms: int) -> 
 
 
 def best_pause(runs: list[tuple[int, int]], cut_ms: int, lo_ms: int, hi_ms: int) -> int | None:
-    """The middle of the longest run (ties: nearest the cut) that lies strictly inside (lo_ms, hi_ms)."""
+    """The middle of the longest run (ties: nearest the cut) whose middle lies strictly inside (lo_ms, hi_ms)."""
     middles = [((a + b) // 2, b - a) for a, b in runs if lo_ms < (a + b) // 2 < hi_ms]
     if not middles:
         return None
