@@ -287,7 +287,7 @@ def refine_boundaries(
         return att
     for i in range(len(regions) - 1):
         a, b = regions[i], regions[i + 1]
-        if a.end_ms != b.start_ms or (a.decision == Decision.OWNER) == (b.decision == Decision.OWNER):
+        if not a.hands_over_to(b):
             continue
         owner_first = a.decision == Decision.OWNER
         run = _non_owner_run(regions, i + 1 if owner_first else i, 1 if owner_first else -1)

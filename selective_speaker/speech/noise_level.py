@@ -49,6 +49,16 @@ def band_frame_power(audio: np.ndarray) -> np.ndarray:
     return np.sum(spectra[:, inside], axis=1, dtype=np.float64)
 
 
+def steady_percentiles(values: np.ndarray, percentiles, frames: int) -> np.ndarray:
+    """Percentiles of `values` averaged over `frames` consecutive frames (100 ms stretches: a single
+    frame scatters widely about its mean); of the values themselves when there are fewer frames.
+    The chunk's noise floor here, and its quiet and speech levels in pauses.py."""
+    steady = values
+    if values.size >= frames:
+        steady = np.convolve(values, np.ones(frames) / frames, mode="valid")
+    return np.percentile(steady, percentiles)
+
+
 def speech_snr_db(audio: np.ndarray, spans: list[Span]) -> float | None:
     """The speech-to-noise ratio of a chunk in dB (see the module docstring), within ±SNR_CEILING_DB;
     None without speech, or when the chunk is digital silence throughout."""
@@ -60,11 +70,7 @@ def speech_snr_db(audio: np.ndarray, spans: list[Span]) -> float | None:
         inside[span.start_ms // FRAME_MS : -(-span.end_ms // FRAME_MS)] = True
     if not inside.any():
         return None
-    # the noise floor from 100 ms stretches: a single frame's power scatters widely about its mean
-    steady = power
-    if power.size >= NOISE_FRAMES:
-        steady = np.convolve(power, np.ones(NOISE_FRAMES) / NOISE_FRAMES, mode="valid")
-    noise = float(np.percentile(steady, NOISE_PERCENTILE))
+    noise = float(steady_percentiles(power, NOISE_PERCENTILE, NOISE_FRAMES))
     speech = float(power[inside].mean()) - noise
     if noise <= 0:
         return SNR_CEILING_DB if speech > 0 else None

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .attribution import runs_of
 from .config import EngineConfig
 from .features import FRAME_SHIFT_MS
-from .types import Decision, Region
+from .noise_level import steady_percentiles
+from .types import Region
 
 QUIET_PERCENTILE = 10  # the chunk's quiet level: this percentile of ...
 QUIET_FRAMES = 10  # ... the frame energy averaged over this many frames (100 ms)
@@ -51,9 +53,7 @@ def levels_db(energy_db: np.ndarray) -> tuple[float, float]:
     averaged over QUIET_FRAMES frames."""
     if energy_db.size == 0:
         return float("nan"), float("nan")
-    width = min(QUIET_FRAMES, energy_db.size)
-    averaged = np.convolve(energy_db, np.ones(width) / width, mode="valid")
-    quiet, loud = np.percentile(averaged, [QUIET_PERCENTILE, LOUD_PERCENTILE])
+    quiet, loud = steady_percentiles(energy_db, [QUIET_PERCENTILE, LOUD_PERCENTILE], QUIET_FRAMES)
     return float(quiet), float(loud)
 
 
@@ -64,13 +64,11 @@ def pauses_near(quiet: np.ndarray, cut_ms: int, radius_ms: int, min_ms: int) -> 
     hi = min(quiet.size, (cut_ms + radius_ms) // FRAME_SHIFT_MS)
     if hi <= lo:
         return []
-    piece = np.concatenate([[False], quiet[lo:hi], [False]])
-    edges = np.flatnonzero(np.diff(piece.astype(np.int8)))
-    runs = []
-    for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):  # plain ints: the times reach JSON
-        if (end - start) * FRAME_SHIFT_MS >= min_ms:
-            runs.append(((lo + start) * FRAME_SHIFT_MS, (lo + end) * FRAME_SHIFT_MS))
-    return runs
+    return [
+        ((lo + start) * FRAME_SHIFT_MS, (lo + end) * FRAME_SHIFT_MS)
+        for start, end, is_quiet in runs_of(quiet[lo:hi].astype(int))
+        if is_quiet and (end - start) * FRAME_SHIFT_MS >= min_ms
+    ]
 
 
 def best_pause(runs: list[tuple[int, int]], cut_ms: int, lo_ms: int, hi_ms: int) -> int | None:
@@ -94,7 +92,7 @@ def snap_to_pauses(regions: list[Region], feats: np.ndarray | None, config: Engi
     out = list(regions)
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
-        if a.end_ms != b.start_ms or (a.decision == Decision.OWNER) == (b.decision == Decision.OWNER):
+        if not a.hands_over_to(b):
             continue
         runs = pauses_near(quiet, a.end_ms, config.pause_snap_ms, config.pause_min_ms)
         cut = best_pause(runs, a.end_ms, a.start_ms, b.end_ms)

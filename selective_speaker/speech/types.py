@@ -111,6 +111,11 @@ class Region:
     similarity: float
     decision: Decision
 
+    def hands_over_to(self, after: Region) -> bool:
+        """True when `after` follows without a gap and exactly one of the two is the owner's: a
+        hand-over inside continuous speech (refine_boundaries and pauses.snap_to_pauses move these)."""
+        return self.end_ms == after.start_ms and (self.decision == Decision.OWNER) != (after.decision == Decision.OWNER)
+
 
 @dataclass(frozen=True, slots=True)
 class Segment:
